@@ -1,0 +1,68 @@
+"""The connector's config checked against its spec, with one actionable line per problem, and defaults filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+PREFIX = "Config validation error: "
+
+
+class ConfigProblem(ValueError):
+    """A config that the spec refuses; the message names the key and what it allows."""
+
+
+def with_defaults(config: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` with every top-level default of `spec` filled in where the key is absent or null."""
+    filled = dict(config)
+    for key, schema in spec.get("properties", {}).items():
+        if filled.get(key) is None and "default" in schema:
+            filled[key] = schema["default"]
+    return filled
+
+
+def check(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
+    """Raise ConfigProblem naming the first key that `spec` refuses."""
+    credentials = config.get("credentials")
+    if isinstance(credentials, Mapping):
+        branches = {b["properties"]["auth_type"]["const"]: b for b in spec["properties"]["credentials"]["oneOf"]}
+        auth_type = credentials.get("auth_type")
+        if auth_type not in branches:
+            raise ConfigProblem(
+                f"{PREFIX}credentials.auth_type must be one of {', '.join(branches)}, got {auth_type!r}."
+            )
+        spec = {**spec, "properties": {**spec["properties"], "credentials": branches[auth_type]}}
+    errors = sorted(Draft7Validator(spec).iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigProblem(PREFIX + _describe(errors[0]))
+
+
+def _describe(error: ValidationError) -> str:
+    key = ".".join(str(part) for part in error.absolute_path) or "config"
+    schema, got = error.schema, error.instance
+    secret = bool(schema.get("airbyte_secret")) if isinstance(schema, Mapping) else False
+    shown = "(hidden)" if secret else repr(got)
+    match error.validator:
+        case "required":
+            missing = error.message.split("'")[1]
+            where = f"{key}." if key != "config" else ""
+            return f"{where}{missing} is required."
+        case "enum":
+            allowed = ", ".join(str(value) for value in error.validator_value)
+            return f"{key} must be one of {allowed}; got {shown}."
+        case "minimum" | "maximum":
+            low, high = schema.get("minimum"), schema.get("maximum")
+            return f"{key} must be between {low} and {high}; got {shown}."
+        case "maxLength":
+            return f"{key} must be at most {error.validator_value} characters long; got {shown}."
+        case "pattern" | "format":
+            example = schema.get("pattern_descriptor") or ", ".join(schema.get("examples", [])) or "the documented form"
+            return f"{key} must look like {example}; got {shown}."
+        case "type":
+            return f"{key} must be of type {error.validator_value}; got {shown}."
+        case "const":
+            return f"{key} must be {error.validator_value!r}; got {shown}."
+    return f"{key}: {error.message if not secret else 'is not valid'}."

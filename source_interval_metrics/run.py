@@ -1,0 +1,78 @@
+"""Entry point of the `source-interval-metrics` console script."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
+from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, ConnectorSpecification, FailureType
+from airbyte_cdk.sources.utils.schema_helpers import split_config
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_interval_metrics import config as config_rules
+from source_interval_metrics.source import SourceIntervalMetrics
+
+
+class IntervalMetricsEntrypoint(AirbyteEntrypoint):
+    """The CDK's entrypoint, validating the config with messages that name the setting and what it allows."""
+
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
+        connector_config, _ = split_config(config)
+        spec = source_spec.connectionSpecification
+        try:
+            config_rules.check(config_rules.with_defaults(connector_config, spec), spec)
+        except config_rules.ConfigProblem as problem:
+            raise AirbyteTracedException(
+                message=str(problem), internal_message=str(problem), failure_type=FailureType.config_error
+            ) from None
+
+
+def _print(message: AirbyteMessage) -> None:
+    print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode(), flush=True)
+
+
+def _config_error(error: Exception) -> AirbyteTracedException:
+    if isinstance(error, AirbyteTracedException):
+        return error
+    return AirbyteTracedException(
+        message=f"The connector could not read its input: {filter_secrets(str(error))}",
+        internal_message=filter_secrets(str(error)),
+        failure_type=FailureType.config_error,
+    )
+
+
+def run() -> None:
+    args = sys.argv[1:]
+    try:
+        catalog, config, state = (AirbyteEntrypoint.extract_catalog(args), AirbyteEntrypoint.extract_config(args),
+                                  AirbyteEntrypoint.extract_state(args))
+        source = SourceIntervalMetrics(
+            SourceIntervalMetrics.read_catalog(catalog) if catalog else None,
+            SourceIntervalMetrics.read_config(config) if config else None,
+            SourceIntervalMetrics.read_state(state) if state else None,
+        )
+        entrypoint = IntervalMetricsEntrypoint(source)
+        parsed_args = entrypoint.parse_args(args)
+        with PRINT_BUFFER:
+            for message in entrypoint.run(parsed_args):
+                print(f"{message}\n", end="")
+    except Exception as error:
+        traced = _config_error(error)
+        if traced.failure_type != FailureType.config_error:
+            raise
+        # A config error is the user's to fix: one clear line, no stack trace.
+        message = traced.as_sanitized_airbyte_message()
+        if message.trace and message.trace.error:
+            message.trace.error.stack_trace = None
+        _print(message)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,106 @@
+"""Which hosts serve an account: LivePerson's Domain API (CSDS), asked once a minute at most."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+AGENT_ACTIVITY = "agentActivityDomain"
+SENTINEL = "sentinel"
+CACHE_SECONDS = 60.0
+RETRY_PAUSES = (5.0, 10.0, 15.0)
+TIMEOUT = (10.0, 30.0)
+
+logger = logging.getLogger("airbyte")
+_cache: dict[tuple[str, str, str], tuple[float, str]] = {}
+_lock = threading.Lock()
+
+
+def base_url(host: str, scheme: str) -> str:
+    """`host` as a base URL: used as is when it has a scheme, else reached over `scheme`."""
+    host = host.strip().rstrip("/")
+    return host if "://" in host else f"{scheme}://{host}"
+
+
+def lookup(
+    domain_api_url: str, account_id: str, service: str, sleep: Callable[[float], None] = time.sleep
+) -> str:
+    """The base URL of `service` for `account_id`, from the Domain API at `domain_api_url`."""
+    key = (domain_api_url, account_id, service)
+    with _lock:
+        cached = _cache.get(key)
+        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+    host = _ask_domain_api(domain_api_url, account_id, service, sleep)
+    url = base_url(host, urlsplit(domain_api_url).scheme or "https")
+    with _lock:
+        _cache[key] = (time.monotonic(), url)
+    return url
+
+
+def resolve(config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` plus `agent_activity_base_url` and, for OAuth 2.0, `sentinel_base_url`."""
+    resolved = dict(config)
+    api, account = config["domain_api_url"], str(config["account_id"])
+    if config.get("domain"):
+        resolved["agent_activity_base_url"] = base_url(config["domain"], "https")
+    else:
+        resolved["agent_activity_base_url"] = lookup(api, account, AGENT_ACTIVITY)
+    if config["credentials"].get("auth_type") == "oauth2":
+        resolved["sentinel_base_url"] = lookup(api, account, SENTINEL)
+    return resolved
+
+
+def _ask_domain_api(api: str, account: str, service: str, sleep: Callable[[float], None]) -> str:
+    url = f"{api.rstrip('/')}/api/account/{quote(account)}/service/{quote(service)}/baseURI.json"
+    problem = ""
+    for pause in (*RETRY_PAUSES, None):
+        try:
+            response = requests.get(url, params={"version": "1.0"}, timeout=TIMEOUT)
+        except requests.RequestException as error:
+            problem = f"could not be reached ({type(error).__name__})"
+        else:
+            if response.status_code in (400, 404):
+                raise AirbyteTracedException(
+                    message=(
+                        f"LivePerson's Domain API does not know account '{account}' "
+                        f"(HTTP {response.status_code}). Check the Account ID."
+                    ),
+                    failure_type=FailureType.config_error,
+                )
+            if response.status_code == 200:
+                return _base_uri_of(response, account, service)
+            problem = f"answered HTTP {response.status_code}"
+        if pause is None:
+            break
+        logger.warning(f"LivePerson's Domain API {problem}; asking again in {pause:.0f} s.")
+        sleep(pause)
+    raise AirbyteTracedException(
+        message=f"LivePerson's Domain API at {api} {problem}; try again later.",
+        failure_type=FailureType.transient_error,
+    )
+
+
+def _base_uri_of(response: requests.Response, account: str, service: str) -> str:
+    try:
+        host = response.json().get("baseURI")
+    except (ValueError, AttributeError):
+        host = None
+    if not host:
+        raise AirbyteTracedException(
+            message=(
+                f"LivePerson's Domain API has no '{service}' host for account '{account}': ask your LivePerson "
+                "account team to enable the Agent Activity API (interval metrics) for the account."
+            ),
+            failure_type=FailureType.config_error,
+        )
+    return str(host)
