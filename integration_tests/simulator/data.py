@@ -1,0 +1,196 @@
+"""Deterministic contact-centre activity for the simulated account, and the interval metrics it adds up to.
+
+Activity is generated per UTC day from a seed, as 15-minute segments of conversations; any interval length,
+grouping and handle-time model is an aggregation of those segments, so the ground truth of any window is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+QUARTER = 900  # seconds in the 15-minute grain every interval length is built from
+DAY = 86400
+
+SKILLS = {101: "Tech Support", 102: "Sales", 103: "Billing", 104: "Retention", 190: "Virtual Assistant"}
+BOT_SKILL = 190
+SKILL_WEIGHTS = {101: 0.4, 102: 0.25, 103: 0.2, 104: 0.15}
+AGENT_GROUPS = {11: "Tier 1", 12: "Tier 2", 13: "Night Shift"}
+FIRST_NAMES = ["Ana", "Ben", "Chen", "Dana", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena"]
+LAST_NAMES = ["Smith", "Okafor", "Silva", "Kowalski", "Tanaka", "Moreau", "Novak", "Haddad"]
+# Share of a day's conversations that arrive in each UTC hour: quiet nights, busy late mornings.
+HOURLY_PROFILE = [1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 10, 11, 10, 9, 8, 6, 5, 4, 3, 2, 1]
+
+GROUPINGS = ("skill", "agentGroup", "agent", "conversation")
+BASE_METRICS = ("handleTime", "handledConversations", "repliedConversations", "consumerMessages", "agentMessages",
+                "workTime")
+SKILL_ONLY_METRICS = ("arrivals", "closedConversations")
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: int
+    name: str
+    login: str
+    group_id: int
+    skill_id: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One conversation's activity within one 15-minute interval."""
+
+    start: int  # epoch seconds, a multiple of QUARTER
+    conversation_id: str
+    skill_id: int
+    agent_id: int | None  # None for a bot-only conversation
+    ift: int
+    eht: int
+    work_time: int
+    replied: int
+    consumer_messages: int
+    agent_messages: int
+    arrival: int
+    closed: int
+
+
+def _seed(*parts: object) -> int:
+    return int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:8], "big")
+
+
+@lru_cache(maxsize=16)
+def agents(account: str, count: int = 36) -> tuple[Agent, ...]:
+    rng = random.Random(_seed(account, "agents"))
+    roster = []
+    for index in range(count):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        agent_id = 4_000_000 + 1000 * index + rng.randrange(1000)
+        skill_id = list(SKILL_WEIGHTS)[index % len(SKILL_WEIGHTS)]
+        group_id = 13 if index % 6 == 5 else (11 if index % 2 == 0 else 12)
+        login = f"{first}.{last}{index}@brand.example".lower()
+        roster.append(Agent(agent_id, f"{first} {last}", login, group_id, skill_id))
+    return tuple(roster)
+
+
+@lru_cache(maxsize=64)
+def segments_of_day(account: str, day: dt.date, conversations_per_day: int) -> tuple[Segment, ...]:
+    """Segments of the conversations that arrived on `day` (UTC); long ones run into the next day."""
+    rng = random.Random(_seed(account, day.isoformat(), conversations_per_day))
+    midnight = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
+    roster = agents(account)
+    by_skill = {skill: [a for a in roster if a.skill_id == skill] for skill in SKILL_WEIGHTS}
+    total = sum(HOURLY_PROFILE)
+    segments: list[Segment] = []
+    for hour, weight in enumerate(HOURLY_PROFILE):
+        for number in range(round(conversations_per_day * weight / total)):
+            arrival = midnight + hour * 3600 + rng.randrange(3600)
+            conversation_id = f"{hashlib.md5(f'{account}{arrival}{number}'.encode()).hexdigest()[:8]}-{number:04d}"
+            bot_only = rng.random() < 0.12
+            if bot_only:
+                skill_id, agent_id = BOT_SKILL, None
+            else:
+                skill_id = rng.choices(list(SKILL_WEIGHTS), weights=list(SKILL_WEIGHTS.values()))[0]
+                agent_id = rng.choice(by_skill[skill_id]).id
+            first = arrival - arrival % QUARTER
+            length = rng.choice((1, 1, 2, 2, 3, 4))
+            for index in range(length):
+                ift = 0 if bot_only else rng.randrange(30, 600)
+                segments.append(
+                    Segment(
+                        start=first + index * QUARTER,
+                        conversation_id=conversation_id,
+                        skill_id=skill_id,
+                        agent_id=agent_id,
+                        ift=ift,
+                        eht=int(ift * rng.uniform(0.55, 0.95)),
+                        work_time=0 if bot_only else ift + rng.randrange(0, 180),
+                        replied=0 if bot_only else int(rng.random() < 0.8),
+                        consumer_messages=rng.randrange(1, 9),
+                        agent_messages=0 if bot_only else rng.randrange(0, 11),
+                        arrival=int(index == 0),
+                        closed=int(index == length - 1),
+                    )
+                )
+    return tuple(segments)
+
+
+def segments_between(account: str, start: int, end: int, conversations_per_day: int) -> Iterable[Segment]:
+    """Segments whose 15-minute interval starts in [start, end)."""
+    day = dt.datetime.fromtimestamp(start, dt.UTC).date() - dt.timedelta(days=1)
+    last_day = dt.datetime.fromtimestamp(end, dt.UTC).date()
+    while day <= last_day:
+        for segment in segments_of_day(account, day, conversations_per_day):
+            if start <= segment.start < end:
+                yield segment
+        day += dt.timedelta(days=1)
+
+
+def interval_metrics(
+    account: str,
+    grouping: str,
+    interval_minutes: int,
+    handle_time_model: str,
+    include_bot_skills: bool,
+    start: int,
+    end: int,
+    conversations_per_day: int,
+) -> list[dict[str, object]]:
+    """Entries, as the API nests them, for the intervals of `interval_minutes` that start in [start, end)."""
+    roster = {a.id: a for a in agents(account)}
+    length = interval_minutes * 60
+    totals: dict[tuple[int, int | str], dict[str, int]] = {}
+    for segment in segments_between(account, start - start % length, end, conversations_per_day):
+        if grouping == "skill":
+            key: int | str | None = segment.skill_id
+        elif segment.agent_id is None:
+            key = None
+        elif grouping == "agent":
+            key = segment.agent_id
+        elif grouping == "agentGroup":
+            key = roster[segment.agent_id].group_id
+        else:
+            key = segment.conversation_id
+        if key is None or (segment.skill_id == BOT_SKILL and not include_bot_skills):
+            continue
+        interval = segment.start - segment.start % length
+        if not start <= interval < end:
+            continue
+        total = totals.setdefault((interval, key), dict.fromkeys(BASE_METRICS + SKILL_ONLY_METRICS, 0))
+        total["handleTime"] += segment.ift if handle_time_model == "IFT" else segment.eht
+        total["handledConversations"] += int(segment.agent_id is not None)
+        total["repliedConversations"] += segment.replied
+        total["consumerMessages"] += segment.consumer_messages
+        total["agentMessages"] += segment.agent_messages
+        total["workTime"] += segment.work_time
+        total["arrivals"] += segment.arrival
+        total["closedConversations"] += segment.closed
+    entries = []
+    for (interval, key), metrics in sorted(totals.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        entry: dict[str, object] = {"timeframe": timeframe(interval, interval + length)}
+        if grouping == "skill":
+            entry.update(skillId=key, skillName=SKILLS[int(key)])
+        elif grouping == "agentGroup":
+            entry.update(agentGroupId=key, agentGroupName=AGENT_GROUPS[int(key)])
+        elif grouping == "agent":
+            agent = roster[int(key)]
+            entry.update(skillId=agent.skill_id, skillName=SKILLS[agent.skill_id], agentId=agent.id,
+                         agentName=agent.name, agentLogin=agent.login)
+        else:
+            entry["conversationId"] = key
+        if grouping != "skill":
+            metrics = {name: value for name, value in metrics.items() if name not in SKILL_ONLY_METRICS}
+        entry["metrics"] = metrics
+        entries.append(entry)
+    return entries
+
+
+def rfc3339(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def timeframe(start: int, end: int) -> dict[str, object]:
+    return {"from": rfc3339(start), "fromL": start * 1000, "to": rfc3339(end), "toL": end * 1000}

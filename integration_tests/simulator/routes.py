@@ -1,0 +1,311 @@
+"""The simulator's HTTP routes: Domain API, Sentinel token endpoint, Interval Metrics API and `/_admin`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import time
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from integration_tests.simulator import data
+from integration_tests.simulator.server import (
+    FAULT_ANSWERS,
+    MAX_WINDOW,
+    RETENTION,
+    decode_page_key,
+    encode_page_key,
+    link,
+)
+
+if TYPE_CHECKING:
+    from integration_tests.simulator.server import Simulator
+
+DOMAIN_ONE = re.compile(r"^/api/account/([^/]+)/service/([^/]+)/baseURI\.json$")
+DOMAIN_ALL = re.compile(r"^/api/account/([^/]+)/service/baseURI\.json$")
+METRICS = re.compile(r"^/api/account/([^/]+)/interval-metrics$")
+TOKEN = re.compile(r"^/sentinel/api/v2/account/([^/]+)/app/token$")
+DURATIONS = (15, 30, 60, 1440)
+
+
+class BadRequest(Exception):
+    """Answered as 400 with the message, as the API does."""
+
+
+class Routes(BaseHTTPRequestHandler):
+    sim: Simulator
+
+    # --- plumbing -----------------------------------------------------------------------------------------------
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+        self.sim.count(f"status:{status}")
+
+    def _query(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query, keep_blank_values=True).items()}
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    # --- verbs --------------------------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        path = urlsplit(self.path).path
+        if match := METRICS.match(path):
+            return self._interval_metrics(match.group(1))
+        if match := DOMAIN_ONE.match(path):
+            return self._domain(match.group(1), match.group(2))
+        if match := DOMAIN_ALL.match(path):
+            return self._domain(match.group(1), None)
+        if path == "/_admin/stats":
+            return self._send(200, dict(self.sim.stats))
+        if path == "/_admin/truth":
+            return self._truth()
+        self._send(404, {"message": f"No route for GET {path}"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        path = urlsplit(self.path).path
+        if match := TOKEN.match(path):
+            return self._token(match.group(1))
+        if path == "/_admin/settings":
+            self.sim.update(**json.loads(self._body() or b"{}"))
+            return self._send(200, {"ok": True})
+        if path == "/_admin/revoke":
+            self.sim.revoke_tokens()
+            return self._send(200, {"ok": True})
+        self._send(404, {"message": f"No route for POST {path}"})
+
+    # --- Domain API and Sentinel --------------------------------------------------------------------------------
+
+    def _domain(self, account: str, service: str | None) -> None:
+        self.sim.count("domain")
+        if account != self.sim.settings.account:
+            return self._send(404, {"message": f"Account {account} not found"})
+        entries = [{"service": s, "account": account, "baseURI": self.sim.host} for s in self.sim.settings.services]
+        if service is None:
+            return self._send(200, {"baseURIs": entries})
+        found = [entry for entry in entries if entry["service"] == service]
+        if not found:
+            return self._send(404, {"message": f"Service {service} not found for account {account}"})
+        self._send(200, found[0])
+
+    def _token(self, account: str) -> None:
+        self.sim.count("token")
+        form = {k: v[-1] for k, v in parse_qs(self._body().decode()).items()}
+        s = self.sim.settings
+        if account != s.account:
+            return self._send(404, {"error": "invalid_request", "error_description": "unknown account"})
+        if form.get("grant_type") != "client_credentials":
+            return self._send(400, {"error": "unsupported_grant_type"})
+        if form.get("client_id") != s.client_id or form.get("client_secret") != s.client_secret:
+            return self._send(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
+        self._send(200, {"access_token": self.sim.issue_token(), "token_type": "Bearer", "expires_in": s.token_ttl})
+
+    # --- Interval Metrics -----------------------------------------------------------------------------------------
+
+    def _interval_metrics(self, account: str) -> None:
+        s = self.sim.settings
+        self.sim.count("interval_metrics")
+        if s.latency:
+            time.sleep(s.latency)
+        problem = self.sim.authorized("GET", f"http://{self.headers.get('Host', self.sim.host)}{self.path}",
+                                      dict(self.headers))
+        if problem:
+            return self._send(401, {"message": f"Unauthorized: {problem}"})
+        if account != s.account:
+            return self._send(403, {"message": f"Invalid Account id {account}"})
+        if not s.has_permission:
+            return self._send(403, {"message": "Forbidden: the key lacks the Workforce Management permission"})
+        fault = self.sim.next_fault()
+        if fault:
+            headers = {"Retry-After": str(s.retry_after)} if fault == 429 else {}
+            return self._send(fault, {"message": FAULT_ANSWERS.get(fault, "Error")}, headers)
+        query = self._query()
+        self.sim.requests.append(query)
+        try:
+            request = _validated(query, account, time.time())
+        except BadRequest as error:
+            return self._send(400, {"message": str(error)})
+        statuses = _statuses(request, time.time() - s.processing_delay)
+        if any(status["status"] != "Done" for status in statuses):
+            self.sim.count("accepted")
+            return self._send(202, {"intervals": statuses})
+        try:
+            page = _page(self.sim, request, query)
+        except BadRequest as error:
+            return self._send(400, {"message": str(error)})
+        self.sim.count("pages")
+        self._send(200, page)
+
+    def _truth(self) -> None:
+        query = self._query()
+        entries = self.sim.entries(
+            query.get("grouping", "skill"), int(query["start"]), int(query["end"]),
+            int(query.get("intervalDuration", 15)), query.get("handleTimeModel", "IFT"),
+            query.get("includeBotSkills", "false") == "true",
+        )
+        self._send(200, {"entries": entries})
+
+
+def _epoch(value: str, name: str) -> int:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"Invalid {name}: expected an RFC 3339 date-time, got '{value}'") from None
+    if parsed.tzinfo is None:
+        raise BadRequest(f"Invalid {name}: a time zone is required")
+    return int(parsed.timestamp())
+
+
+def _integer(query: dict[str, str], name: str, default: int) -> int:
+    try:
+        return int(query.get(name, default))
+    except ValueError:
+        raise BadRequest(f"Invalid {name}: '{query[name]}' is not a number") from None
+
+
+def _validated(query: dict[str, str], account: str, now: float) -> dict[str, Any]:
+    """The request, or BadRequest with the API's message."""
+    for required in ("v", "source", "handleTimeModel", "metrics"):
+        if not query.get(required):
+            raise BadRequest(f"Missing required parameter: {required}")
+    if query["v"] != "1":
+        raise BadRequest(f"Unsupported API version v={query['v']}; supported: 1")
+    if len(query["source"]) > 20:
+        raise BadRequest("source must not exceed 20 characters")
+    if query["handleTimeModel"] not in ("IFT", "EHT"):
+        raise BadRequest(f"Invalid handleTimeModel '{query['handleTimeModel']}'; supported: IFT, EHT")
+    grouping = query.get("grouping", "skill")
+    if grouping not in data.GROUPINGS:
+        raise BadRequest(f"Invalid grouping '{grouping}'; supported: {', '.join(data.GROUPINGS)}")
+    allowed = data.BASE_METRICS + (data.SKILL_ONLY_METRICS if grouping == "skill" else ())
+    metrics = query["metrics"].split(",")
+    for metric in metrics:
+        if metric not in allowed:
+            raise BadRequest(f"Invalid metric '{metric}' for grouping '{grouping}'; supported: {', '.join(allowed)}")
+    duration = _integer(query, "intervalDuration", 15)
+    if duration not in DURATIONS:
+        raise BadRequest(f"Invalid intervalDuration {duration}; supported: 15, 30, 60, 1440")
+    page_size = _integer(query, "limit" if "limit" in query else "pageSize", 100)
+    if not 1 <= page_size <= 500:
+        raise BadRequest(f"Invalid pageSize {page_size}; it must be between 1 and 500")
+    bots = query.get("includeBotSkills", "false")
+    if bots not in ("true", "false"):
+        raise BadRequest(f"Invalid includeBotSkills '{bots}'; expected true or false")
+    start, end = _window(query)
+    if start < now - RETENTION:
+        raise BadRequest("from must be within the past two weeks")
+    if end <= start:
+        raise BadRequest("to must be later than from")
+    if end - start > MAX_WINDOW:
+        raise BadRequest("The requested timeframe must not exceed one day (to <= from + 1 day)")
+    return {"grouping": grouping, "metrics": metrics, "duration": duration, "page_size": page_size,
+            "bots": bots == "true", "model": query["handleTimeModel"], "start": start, "end": end}
+
+
+def _window(query: dict[str, str]) -> tuple[int, int]:
+    iso = "from" in query or "to" in query
+    epoch = "fromL" in query or "toL" in query
+    if iso == epoch:
+        raise BadRequest("Exactly one pair of parameters must be given: either from & to, or fromL & toL")
+    if iso:
+        if not query.get("from") or not query.get("to"):
+            raise BadRequest("Both from and to are required")
+        return _epoch(query["from"], "from"), _epoch(query["to"], "to")
+    try:
+        return int(query["fromL"]) // 1000, int(query["toL"]) // 1000
+    except (KeyError, ValueError):
+        raise BadRequest("Both fromL and toL are required, in milliseconds from epoch") from None
+
+
+def _statuses(request: dict[str, Any], done_before: float) -> list[dict[str, Any]]:
+    length = request["duration"] * 60
+    first = request["start"] - request["start"] % length
+    statuses = []
+    for start in range(first, request["end"], length):
+        status = "Done" if start + length <= done_before else "In Progress"
+        statuses.append({**data.timeframe(start, start + length), "status": status})
+    return statuses
+
+
+def _fingerprint(query: dict[str, str]) -> str:
+    kept = sorted((k, v) for k, v in query.items() if k not in ("pageKey", "offset", "limit"))
+    return hashlib.sha1(repr(kept).encode()).hexdigest()[:12]
+
+
+def _with_string_ids(entry: dict[str, Any]) -> dict[str, Any]:
+    entry = dict(entry)
+    if entry.get("skillId") == 102:
+        entry["skillId"] = "102"
+    if entry.get("agentGroupId") == 12:
+        entry["agentGroupId"] = "12"
+    if isinstance(entry.get("agentId"), int) and entry["agentId"] % 3 == 0:
+        entry["agentId"] = str(entry["agentId"])
+    return entry
+
+
+def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    s = sim.settings
+    length = request["duration"] * 60
+    first = request["start"] - request["start"] % length
+    entries = sim.entries(request["grouping"], first, request["end"], request["duration"], request["model"],
+                          request["bots"])
+    size, fingerprint = request["page_size"], _fingerprint(query)
+    if "pageKey" in query:
+        try:
+            offset, expected = decode_page_key(query["pageKey"])
+        except (ValueError, TypeError):
+            raise BadRequest("Invalid pageKey") from None
+        if expected != fingerprint:
+            raise BadRequest("pageKey does not belong to this query")
+    else:
+        offset = int(query.get("offset", 0))
+    page = offset // size
+    every = s.empty_page_every
+    start = (page - (page // every if every else 0)) * size
+    empty = bool(every) and page % every == every - 1
+    chunk = [] if empty else entries[start : start + size]
+    has_next = start < len(entries) if empty else start + size < len(entries)
+    metrics = set(request["metrics"])
+    intervals = []
+    for entry in chunk:
+        entry = {**entry, "metrics": {k: v for k, v in entry["metrics"].items() if k in metrics}}
+        intervals.append(_with_string_ids(entry) if s.string_ids else entry)
+    path = f"/api/account/{s.account}/interval-metrics"
+    paging: dict[str, Any] = {"pageSize": size}
+    if s.paging == "refs":
+        base = {k: v for k, v in query.items() if k not in ("pageKey", "offset", "limit", "pageSize", "from", "to")}
+        base.update(fromL=str(request["start"] * 1000), toL=str(request["end"] * 1000))
+        paging = {"limit": size, "offset": offset, "refs": {
+            "first": link(path, {**base, "limit": str(size), "offset": "0"}),
+            "current": link(path, {**base, "limit": str(size), "offset": str(offset)}),
+        }}
+        if has_next:
+            paging["refs"]["next"] = link(path, {**base, "limit": str(size), "offset": str(offset + size)})
+    else:
+        if "pageKey" in query:
+            paging["pageKey"] = query["pageKey"]
+        if has_next:
+            paging["nextPageKey"] = encode_page_key((page + 1) * size, fingerprint)
+    return {
+        "metadata": {
+            "v": 1,
+            "timeframe": data.timeframe(request["start"], request["end"]),
+            "paging": paging,
+            "query": {"intervalDuration": request["duration"], "grouping": request["grouping"],
+                      "handleTimeModel": request["model"]},
+            "filters": {},
+            "count": len(intervals),
+        },
+        "intervals": intervals,
+    }

@@ -1,0 +1,205 @@
+"""A local HTTP simulator of LivePerson's Domain API, Sentinel token service and Interval Metrics API.
+
+It follows `interval-metrics-api.txt` and `liveperson-platform.md`: the documented validation (400 with a
+message), overlapping answers, paging by opaque `nextPageKey` or by `refs.next` (limit/offset) with empty pages,
+ids sometimes sent as strings, 202 while an interval is still In Progress, 429/500/503 faults, expiring OAuth 2.0
+tokens and OAuth 1.0a HMAC-SHA1 signatures. `/_admin/*` exposes ground truth, counters and settings to tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import random
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from integration_tests.simulator import data
+from oauthlib.oauth1.rfc5849 import signature as oauth1_signature
+from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
+
+API_PATH = "/api/account/{account}/interval-metrics"
+RETENTION = 14 * data.DAY
+MAX_WINDOW = data.DAY
+FAULT_ANSWERS = {429: "Too many requests", 500: "Internal server error", 503: "Service unavailable"}
+
+
+@dataclass
+class Settings:
+    """What the simulated account looks like and how its API behaves; tests change it through `/_admin/settings`."""
+
+    account: str = "123456"
+    client_id: str = "sim-client-id"
+    client_secret: str = "sim-client-secret"
+    consumer_key: str = "sim-consumer-key"
+    consumer_secret: str = "sim-consumer-secret"
+    access_token: str = "sim-access-token"
+    access_token_secret: str = "sim-access-token-secret"
+    services: tuple[str, ...] = ("agentActivityDomain", "sentinel")
+    token_ttl: int = 3600
+    has_permission: bool = True
+    conversations_per_day: int = 400
+    paging: str = "nextPageKey"  # or "refs": only metadata.paging.refs.next, by limit/offset
+    empty_page_every: int = 3  # every n-th page of a window is empty but still points to the next one (0: never)
+    string_ids: bool = True  # some skill, agent group and agent ids are sent as strings, as in the docs
+    processing_delay: float = 0.0  # seconds after its end during which an interval is still In Progress
+    fault_rates: dict[int, float] = field(default_factory=dict)  # e.g. {429: 0.05, 503: 0.02}
+    fault_sequence: list[int] = field(default_factory=list)  # answered, in order, before anything else
+    retry_after: int = 1
+    latency: float = 0.0  # seconds added to every interval-metrics request
+    fault_seed: int = 7
+
+
+class Simulator:
+    """Runs the simulated LivePerson hosts on 127.0.0.1; `url` is both the Domain API and every service host."""
+
+    def __init__(self, settings: Settings | None = None, port: int = 0) -> None:
+        self.settings = settings or Settings()
+        self.stats: Counter[str] = Counter()
+        self.requests: list[dict[str, Any]] = []
+        self._tokens: dict[str, float] = {}
+        self._nonces: set[str] = set()
+        self._lock = threading.Lock()
+        self._faults = random.Random(self.settings.fault_seed)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def start(self) -> Simulator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def update(self, **changes: Any) -> None:
+        with self._lock:
+            if "fault_rates" in changes:
+                changes["fault_rates"] = {int(k): float(v) for k, v in changes["fault_rates"].items()}
+            self.settings = dataclasses.replace(self.settings, **changes)
+
+    def revoke_tokens(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+    # --- ground truth -------------------------------------------------------------------------------------------
+
+    def entries(self, grouping: str, start: int, end: int, interval_minutes: int = 15,
+                handle_time_model: str = "IFT", include_bot_skills: bool = False) -> list[dict[str, Any]]:
+        """The API's entries for the intervals that start in [start, end), ids as numbers."""
+        return data.interval_metrics(self.settings.account, grouping, interval_minutes, handle_time_model,
+                                     include_bot_skills, start, end, self.settings.conversations_per_day)
+
+    def available_range(self, interval_minutes: int = 15, now: float | None = None) -> tuple[int, int]:
+        """[first, end) of the interval starts the API holds and has finished at `now`."""
+        now = time.time() if now is None else now
+        length = interval_minutes * 60
+        first = int(now - RETENTION)
+        first += -first % length
+        end = int(now) - int(now) % length - length
+        return first, end
+
+    # --- request handling ---------------------------------------------------------------------------------------
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self.stats[name] += 1
+
+    def next_fault(self) -> int | None:
+        with self._lock:
+            if self.settings.fault_sequence:
+                return self.settings.fault_sequence.pop(0)
+            draw = self._faults.random()
+            for status, rate in sorted(self.settings.fault_rates.items()):
+                if draw < rate:
+                    return status
+                draw -= rate
+        return None
+
+    def issue_token(self) -> str:
+        token = "sim." + secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[token] = time.time() + self.settings.token_ttl
+        return token
+
+    def authorized(self, method: str, url: str, headers: dict[str, str]) -> str | None:
+        """None when the request is signed in, else why not."""
+        value = headers.get("Authorization", "")
+        if value.startswith("Bearer "):
+            expires = self._tokens.get(value[7:])
+            if expires is None:
+                return "unknown or revoked token"
+            return None if expires > time.time() else "token expired"
+        if value.startswith("OAuth "):
+            return self._check_oauth1(method, url, headers)
+        return "missing Authorization header"
+
+    def _check_oauth1(self, method: str, url: str, headers: dict[str, str]) -> str | None:
+        s = self.settings
+        try:
+            request = BaseEndpoint(None)._create_request(url, method, "", headers)
+        except Exception as error:  # oauthlib raises a family of errors for malformed headers
+            return f"malformed OAuth header ({type(error).__name__})"
+        if request.client_key != s.consumer_key or request.resource_owner_key != s.access_token:
+            return "unknown consumer key or access token"
+        if request.signature_method != "HMAC-SHA1":
+            return "signature method must be HMAC-SHA1"
+        if not oauth1_signature.verify_hmac_sha1(request, s.consumer_secret, s.access_token_secret):
+            return "oauth_problem=signature_invalid"
+        with self._lock:
+            if request.nonce in self._nonces:
+                return "oauth_problem=nonce_used"
+            self._nonces.add(request.nonce)
+        return None
+
+
+def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
+    from integration_tests.simulator.routes import Routes
+
+    class Handler(Routes, BaseHTTPRequestHandler):
+        sim = simulator
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return Handler
+
+
+def encode_page_key(offset: int, fingerprint: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([offset, fingerprint]).encode()).decode().rstrip("=")
+
+
+def decode_page_key(key: str) -> tuple[int, str]:
+    offset, fingerprint = json.loads(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)))
+    return int(offset), str(fingerprint)
+
+
+def link(path: str, query: dict[str, str]) -> str:
+    return f"{path}?{urlencode(query)}"
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {name: values[-1] for name, values in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}

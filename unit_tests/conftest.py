@@ -1,0 +1,111 @@
+"""Builders for configs, catalogs and mocked LivePerson answers, in the style of Airbyte's certified connectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from source_interval_metrics import service_hosts
+
+ACCOUNT = "123456"
+DOMAIN_API = "https://api.liveperson.net"
+AGENT_ACTIVITY_HOST = "va.agentactivity.liveperson.net"
+SENTINEL_HOST = "va.sentinel.liveperson.net"
+METRICS_URL = f"https://{AGENT_ACTIVITY_HOST}/api/account/{ACCOUNT}/interval-metrics"
+TOKEN = "token-for-tests-0001"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+STREAMS = {
+    "skill_interval_metrics": ("skill", "handleTime,handledConversations,repliedConversations,consumerMessages,"
+                               "agentMessages,workTime,arrivals,closedConversations"),
+    "agent_group_interval_metrics": ("agentGroup", "handleTime,handledConversations,repliedConversations,"
+                                     "consumerMessages,agentMessages,workTime"),
+    "agent_interval_metrics": ("agent", "handleTime,handledConversations,repliedConversations,consumerMessages,"
+                               "agentMessages,workTime"),
+    "conversation_interval_metrics": ("conversation", "handleTime,handledConversations,repliedConversations,workTime"),
+}
+
+
+def config(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "account_id": ACCOUNT,
+        "credentials": {"auth_type": "oauth2", "client_id": "client-id-0001", "client_secret": "client-secret-0001"},
+        "start_date": "2026-11-24T00:00:00Z",
+    }
+    base.update(overrides)
+    return base
+
+
+def catalog(*names: str, sync_mode: SyncMode = SyncMode.full_refresh) -> ConfiguredAirbyteCatalog:
+    builder = CatalogBuilder()
+    for name in names or tuple(STREAMS):
+        builder.with_stream(name, sync_mode)
+    return builder.build()
+
+
+def metrics_request(stream: str, start: str, end: str, **extra: str) -> HttpRequest:
+    grouping, metrics = STREAMS[stream]
+    query = {
+        "v": "1", "source": "airbyte", "handleTimeModel": "IFT", "metrics": metrics, "grouping": grouping,
+        "intervalDuration": "15", "pageSize": "500", "includeBotSkills": "false", "from": start, "to": end,
+    }
+    query.update(extra)
+    return HttpRequest(METRICS_URL, query_params=query)
+
+
+def entry(start: str, end: str, **fields: Any) -> dict[str, Any]:
+    metrics = fields.pop("metrics", {"handleTime": 240, "handledConversations": 2, "repliedConversations": 1,
+                                     "workTime": 300})
+    return {"timeframe": {"from": start, "to": end}, **fields, "metrics": metrics}
+
+
+def page(entries: list[dict[str, Any]], next_page_key: str | None = None, next_ref: str | None = None,
+         status: int = 200) -> HttpResponse:
+    paging: dict[str, Any] = {"pageSize": 500}
+    if next_page_key:
+        paging["nextPageKey"] = next_page_key
+    if next_ref:
+        paging["refs"] = {"next": next_ref}
+    body = {"metadata": {"paging": paging, "count": len(entries)}, "intervals": entries}
+    return HttpResponse(json.dumps(body), status)
+
+
+def mock_sign_in(http_mocker: HttpMocker) -> None:
+    """The Domain API answers for both services, and Sentinel issues a token."""
+    for service, host in (("agentActivityDomain", AGENT_ACTIVITY_HOST), ("sentinel", SENTINEL_HOST)):
+        http_mocker.get(
+            HttpRequest(f"{DOMAIN_API}/api/account/{ACCOUNT}/service/{service}/baseURI.json",
+                        query_params={"version": "1.0"}),
+            HttpResponse(json.dumps({"service": service, "account": ACCOUNT, "baseURI": host})),
+        )
+    http_mocker.post(
+        HttpRequest(
+            f"https://{SENTINEL_HOST}/sentinel/api/v2/account/{ACCOUNT}/app/token",
+            body="grant_type=client_credentials&client_id=client-id-0001&client_secret=client-secret-0001",
+        ),
+        HttpResponse(json.dumps({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600})),
+    )
+
+
+@pytest.fixture(autouse=True)
+def fresh_service_host_cache() -> Iterator[None]:
+    service_hosts._cache.clear()
+    yield
+    service_hosts._cache.clear()
+
+
+def assert_valid_records(stream: str, records: list[dict[str, Any]]) -> None:
+    """Every record validates against its stream's JSON schema."""
+    from jsonschema import Draft7Validator, FormatChecker
+
+    schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
+    validator = Draft7Validator(schema, format_checker=FormatChecker())
+    for record in records:
+        errors = list(validator.iter_errors(record))
+        assert not errors, f"{stream} record {record} breaks its schema: {errors[0].message}"

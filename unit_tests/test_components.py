@@ -1,0 +1,201 @@
+"""Each custom component on its own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from oauthlib.oauth1.rfc5849 import signature
+from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_interval_metrics.components import (
+    AlignStateToIntervalBoundary,
+    IntervalRecordExtractor,
+    IntervalStartInWindowFilter,
+    NextPageKeyOrNextRef,
+    OAuth1Authenticator,
+    to_rfc3339,
+)
+
+CONFIG = {"account_id": "123456", "interval_duration": 15, "handle_time_model": "EHT", "lookback_window": "PT1H"}
+REQUEST_URL = "https://va.agentactivity.liveperson.net/api/account/123456/interval-metrics?v=1&from=x"
+
+
+def response(body: Any, url: str = REQUEST_URL) -> requests.Response:
+    answer = requests.Response()
+    answer.status_code = 200
+    answer._content = json.dumps(body).encode()
+    answer.request = requests.Request("GET", url).prepare()
+    return answer
+
+
+def paging(**fields: Any) -> requests.Response:
+    return response({"metadata": {"paging": fields, "count": 0}, "intervals": []})
+
+
+# --- IntervalRecordExtractor ---------------------------------------------------------------------------------------
+
+
+def test_extractor_lifts_metrics_coerces_ids_and_adds_context() -> None:
+    extractor = IntervalRecordExtractor(config=CONFIG, parameters={})
+    body = {"intervals": [{
+        "timeframe": {"from": "2023-02-07T13:15:00Z", "fromL": 1, "to": "2023-02-07T13:30:00Z", "toL": 2},
+        "skillId": "456", "skillName": "Sales", "agentGroupId": 7, "conversationId": "0042",
+        "metrics": {"handleTime": 360, "arrivals": 360},
+    }]}
+    assert list(extractor.extract_records(response(body))) == [{
+        "accountId": "123456", "intervalStart": "2023-02-07T13:15:00Z", "intervalEnd": "2023-02-07T13:30:00Z",
+        "intervalDuration": 15, "handleTimeModel": "EHT", "skillId": 456, "skillName": "Sales",
+        "agentGroupId": 7, "conversationId": "0042", "handleTime": 360, "arrivals": 360,
+    }]
+
+
+def test_extractor_normalises_times_and_falls_back_to_epoch_milliseconds() -> None:
+    extractor = IntervalRecordExtractor(config=CONFIG, parameters={})
+    body = {"intervals": [{"timeframe": {"fromL": 1675776000000, "to": "2023-02-07T15:45:00.000+02:00"}}]}
+    (record,) = extractor.extract_records(response(body))
+    assert (record["intervalStart"], record["intervalEnd"]) == ("2023-02-07T13:20:00Z", "2023-02-07T13:45:00Z")
+
+
+def test_extractor_yields_nothing_for_a_body_without_intervals() -> None:
+    extractor = IntervalRecordExtractor(config=CONFIG, parameters={})
+    assert list(extractor.extract_records(response({"metadata": {"count": 0}}))) == []
+
+
+@pytest.mark.parametrize("value", ["2024-05-01T00:00:00Z", "2024-05-01T00:00:00.000Z", "2024-05-01T02:00:00+02:00"])
+def test_to_rfc3339_gives_utc_with_z(value: str) -> None:
+    assert to_rfc3339(value) == "2024-05-01T00:00:00Z"
+
+
+# --- IntervalStartInWindowFilter ----------------------------------------------------------------------------------
+
+
+def test_filter_keeps_intervals_starting_inside_the_window_both_ends_included() -> None:
+    window = StreamSlice(partition={}, cursor_slice={"start_time": "2026-11-24T00:00:00Z",
+                                                     "end_time": "2026-11-24T23:59:59Z"})
+    starts = ["2026-11-23T23:45:00Z", "2026-11-24T00:00:00Z", "2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z"]
+    kept = IntervalStartInWindowFilter(config=CONFIG, parameters={}).filter_records(
+        [{"intervalStart": start} for start in starts], stream_state={}, stream_slice=window)
+    assert [r["intervalStart"] for r in kept] == starts[1:3]
+
+
+# --- NextPageKeyOrNextRef -----------------------------------------------------------------------------------------
+
+
+def strategy() -> NextPageKeyOrNextRef:
+    return NextPageKeyOrNextRef(config=CONFIG, parameters={})
+
+
+def test_paginator_follows_next_page_key_even_from_an_empty_page() -> None:
+    token = strategy().next_page_token(paging(nextPageKey="abc"), last_page_size=0, last_record=None)
+    assert token == {"pageKey": "abc", "followed": ("pageKey=abc",)}
+
+
+def test_paginator_prefers_next_page_key_over_refs_next() -> None:
+    token = strategy().next_page_token(
+        paging(nextPageKey="abc", refs={"next": "/x?offset=100&limit=100"}), last_page_size=1, last_record=None)
+    assert token is not None and token["pageKey"] == "abc"
+
+
+def test_paginator_takes_the_paging_parameters_of_refs_next() -> None:
+    link = "/api/account/123456/interval-metrics?v=1&source=postmanTest&limit=100&offset=100&fromL=1&toL=2"
+    token = strategy().next_page_token(paging(refs={"next": link}), last_page_size=100, last_record=None)
+    assert token == {"limit": "100", "offset": "100", "followed": ("limit=100&offset=100",)}
+
+
+def test_paginator_stops_only_when_both_are_absent() -> None:
+    assert strategy().next_page_token(paging(refs={"current": "/x"}), last_page_size=5, last_record=None) is None
+
+
+def test_paginator_refuses_a_key_it_has_already_followed() -> None:
+    first = strategy().next_page_token(paging(nextPageKey="a"), last_page_size=1, last_record=None)
+    second = strategy().next_page_token(paging(nextPageKey="b"), 1, None, last_page_token_value=first)
+    with pytest.raises(AirbyteTracedException, match="same next page"):
+        strategy().next_page_token(paging(nextPageKey="a"), 1, None, last_page_token_value=second)
+
+
+def test_paginator_refuses_a_next_link_to_another_host() -> None:
+    with pytest.raises(AirbyteTracedException, match="another host"):
+        strategy().next_page_token(paging(refs={"next": "https://evil.example/x?offset=1"}), 1, None)
+
+
+def test_paginator_accepts_an_absolute_next_link_to_the_same_host() -> None:
+    link = "https://va.agentactivity.liveperson.net/api/account/123456/interval-metrics?offset=500&limit=500"
+    token = strategy().next_page_token(paging(refs={"next": link}), 1, None)
+    assert token is not None and token["offset"] == "500"
+
+
+def test_paginator_refuses_a_next_link_without_paging_parameters() -> None:
+    with pytest.raises(AirbyteTracedException, match="no paging parameter"):
+        strategy().next_page_token(paging(refs={"next": "/x?v=1"}), 1, None)
+
+
+def test_paginator_keeps_no_state_between_windows() -> None:
+    shared = strategy()
+    assert shared.next_page_token(paging(nextPageKey="k"), 1, None) == shared.next_page_token(
+        paging(nextPageKey="k"), 1, None)
+
+
+# --- AlignStateToIntervalBoundary ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("duration", "lookback", "saved", "aligned"),
+    [
+        (15, "PT1H", "2026-11-25T08:00:00Z", "2026-11-25T08:00:00Z"),
+        (15, "PT1H", "2026-11-25T08:07:13Z", "2026-11-25T08:00:00Z"),
+        (15, "PT50M", "2026-11-25T08:00:00Z", "2026-11-25T07:50:00Z"),  # 07:50 - 50 min = 07:00
+        (1440, "PT1H", "2026-11-24T00:00:00Z", "2026-11-23T01:00:00Z"),  # 01:00 - 1 h = midnight
+        (60, "P1D", "2026-11-24T10:30:00+00:00", "2026-11-24T10:00:00Z"),
+    ],
+)
+def test_state_minus_lookback_lands_on_an_interval_boundary(duration: int, lookback: str, saved: str,
+                                                           aligned: str) -> None:
+    migration = AlignStateToIntervalBoundary(
+        config={**CONFIG, "interval_duration": duration, "lookback_window": lookback}, parameters={})
+    state = {"intervalStart": saved}
+    migrated = migration.migrate(state) if migration.should_migrate(state) else state
+    assert migrated == {"intervalStart": aligned}
+    assert not migration.should_migrate(migrated)
+
+
+def test_state_migration_leaves_empty_and_concurrent_states_alone() -> None:
+    migration = AlignStateToIntervalBoundary(config=CONFIG, parameters={})
+    assert not migration.should_migrate({})
+    assert not migration.should_migrate({"state_type": "date-range", "slices": []})
+
+
+def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
+    migration = AlignStateToIntervalBoundary(config=CONFIG, parameters={})
+    with pytest.raises(AirbyteTracedException) as raised:
+        migration.should_migrate({"intervalStart": "yesterday"})
+    assert raised.value.failure_type == FailureType.config_error
+    assert "yesterday" in (raised.value.message or "")
+
+
+# --- OAuth1Authenticator ------------------------------------------------------------------------------------------
+
+OAUTH1 = {"consumer_key": "app-key-1", "consumer_secret": "app-secret-1", "access_token": "token-1",
+          "access_token_secret": "token-secret-1"}
+
+
+def signed(authenticator: OAuth1Authenticator) -> Any:
+    prepared = authenticator(requests.Request("GET", REQUEST_URL).prepare())
+    return BaseEndpoint(None)._create_request(prepared.url, "GET", "", dict(prepared.headers))
+
+
+def test_oauth1_signs_with_hmac_sha1_and_a_fresh_nonce_each_time() -> None:
+    authenticator = OAuth1Authenticator(
+        config={"credentials": OAUTH1}, parameters={},
+        **{key: f"{{{{ config['credentials']['{key}'] }}}}" for key in OAUTH1},
+    )
+    first, second = signed(authenticator), signed(authenticator)
+    assert first.signature_method == "HMAC-SHA1" and first.client_key == "app-key-1"
+    assert signature.verify_hmac_sha1(first, "app-secret-1", "token-secret-1")
+    assert not signature.verify_hmac_sha1(first, "wrong-secret", "token-secret-1")
+    assert first.nonce != second.nonce
