@@ -9,9 +9,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
-from isodate import parse_duration
-from requests_oauthlib import OAuth1
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
@@ -23,6 +20,8 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 )
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from isodate import parse_duration
+from requests_oauthlib import OAuth1
 
 CURSOR_FIELD = "intervalStart"
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
@@ -155,6 +154,8 @@ class NextPageKeyOrNextRef(PaginationStrategy):
         last_page_size: int,
         last_record: Record | None,
         last_page_token_value: Any | None = None,
+        page_size_override: int | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> Mapping[str, Any] | None:
         paging = (response_body(response).get("metadata") or {}).get("paging") or {}
         next_page_key = paging.get("nextPageKey")

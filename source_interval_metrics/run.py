@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
 from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, ConnectorSpecification, FailureType
 from airbyte_cdk.sources.utils.schema_helpers import split_config
@@ -50,8 +49,11 @@ def _config_error(error: Exception) -> AirbyteTracedException:
 def run() -> None:
     args = sys.argv[1:]
     try:
-        catalog, config, state = (AirbyteEntrypoint.extract_catalog(args), AirbyteEntrypoint.extract_config(args),
-                                  AirbyteEntrypoint.extract_state(args))
+        catalog, config, state = (
+            AirbyteEntrypoint.extract_catalog(args),
+            AirbyteEntrypoint.extract_config(args),
+            AirbyteEntrypoint.extract_state(args),
+        )
         source = SourceIntervalMetrics(
             SourceIntervalMetrics.read_catalog(catalog) if catalog else None,
             SourceIntervalMetrics.read_config(config) if config else None,
@@ -60,8 +62,8 @@ def run() -> None:
         entrypoint = IntervalMetricsEntrypoint(source)
         parsed_args = entrypoint.parse_args(args)
         with PRINT_BUFFER:
-            for message in entrypoint.run(parsed_args):
-                print(f"{message}\n", end="")
+            for line in entrypoint.run(parsed_args):
+                print(f"{line}\n", end="")
     except Exception as error:
         traced = _config_error(error)
         if traced.failure_type != FailureType.config_error:

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -31,9 +30,7 @@ def base_url(host: str, scheme: str) -> str:
     return host if "://" in host else f"{scheme}://{host}"
 
 
-def lookup(
-    domain_api_url: str, account_id: str, service: str, sleep: Callable[[float], None] = time.sleep
-) -> str:
+def lookup(domain_api_url: str, account_id: str, service: str, sleep: Callable[[float], None] = time.sleep) -> str:
     """The base URL of `service` for `account_id`, from the Domain API at `domain_api_url`."""
     key = (domain_api_url, account_id, service)
     with _lock:

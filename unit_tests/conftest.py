@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+
 from source_interval_metrics import service_hosts
 
 ACCOUNT = "123456"
@@ -22,20 +22,34 @@ METRICS_URL = f"https://{AGENT_ACTIVITY_HOST}/api/account/{ACCOUNT}/interval-met
 TOKEN = "token-for-tests-0001"
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 STREAMS = {
-    "skill_interval_metrics": ("skill", "handleTime,handledConversations,repliedConversations,consumerMessages,"
-                               "agentMessages,workTime,arrivals,closedConversations"),
-    "agent_group_interval_metrics": ("agentGroup", "handleTime,handledConversations,repliedConversations,"
-                                     "consumerMessages,agentMessages,workTime"),
-    "agent_interval_metrics": ("agent", "handleTime,handledConversations,repliedConversations,consumerMessages,"
-                               "agentMessages,workTime"),
-    "conversation_interval_metrics": ("conversation", "handleTime,handledConversations,repliedConversations,workTime"),
+    "skill_interval_metrics": (
+        "skill",
+        "handleTime,handledConversations,repliedConversations,consumerMessages,"
+        "agentMessages,workTime,arrivals,closedConversations",
+    ),
+    "agent_group_interval_metrics": (
+        "agentGroup",
+        "handleTime,handledConversations,repliedConversations,consumerMessages,agentMessages,workTime",
+    ),
+    "agent_interval_metrics": (
+        "agent",
+        "handleTime,handledConversations,repliedConversations,consumerMessages,agentMessages,workTime",
+    ),
+    "conversation_interval_metrics": (
+        "conversation",
+        "handleTime,handledConversations,repliedConversations,workTime",
+    ),
 }
 
 
 def config(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "account_id": ACCOUNT,
-        "credentials": {"auth_type": "oauth2", "client_id": "client-id-0001", "client_secret": "client-secret-0001"},
+        "credentials": {
+            "auth_type": "oauth2",
+            "client_id": "client-id-0001",
+            "client_secret": "client-secret-0001",
+        },
         "start_date": "2026-11-24T00:00:00Z",
     }
     base.update(overrides)
@@ -52,21 +66,34 @@ def catalog(*names: str, sync_mode: SyncMode = SyncMode.full_refresh) -> Configu
 def metrics_request(stream: str, start: str, end: str, **extra: str) -> HttpRequest:
     grouping, metrics = STREAMS[stream]
     query = {
-        "v": "1", "source": "airbyte", "handleTimeModel": "IFT", "metrics": metrics, "grouping": grouping,
-        "intervalDuration": "15", "pageSize": "500", "includeBotSkills": "false", "from": start, "to": end,
+        "v": "1",
+        "source": "airbyte",
+        "handleTimeModel": "IFT",
+        "metrics": metrics,
+        "grouping": grouping,
+        "intervalDuration": "15",
+        "pageSize": "500",
+        "includeBotSkills": "false",
+        "from": start,
+        "to": end,
     }
     query.update(extra)
     return HttpRequest(METRICS_URL, query_params=query)
 
 
 def entry(start: str, end: str, **fields: Any) -> dict[str, Any]:
-    metrics = fields.pop("metrics", {"handleTime": 240, "handledConversations": 2, "repliedConversations": 1,
-                                     "workTime": 300})
+    metrics = fields.pop(
+        "metrics", {"handleTime": 240, "handledConversations": 2, "repliedConversations": 1, "workTime": 300}
+    )
     return {"timeframe": {"from": start, "to": end}, **fields, "metrics": metrics}
 
 
-def page(entries: list[dict[str, Any]], next_page_key: str | None = None, next_ref: str | None = None,
-         status: int = 200) -> HttpResponse:
+def page(
+    entries: list[dict[str, Any]],
+    next_page_key: str | None = None,
+    next_ref: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
     paging: dict[str, Any] = {"pageSize": 500}
     if next_page_key:
         paging["nextPageKey"] = next_page_key
@@ -80,8 +107,10 @@ def mock_sign_in(http_mocker: HttpMocker) -> None:
     """The Domain API answers for both services, and Sentinel issues a token."""
     for service, host in (("agentActivityDomain", AGENT_ACTIVITY_HOST), ("sentinel", SENTINEL_HOST)):
         http_mocker.get(
-            HttpRequest(f"{DOMAIN_API}/api/account/{ACCOUNT}/service/{service}/baseURI.json",
-                        query_params={"version": "1.0"}),
+            HttpRequest(
+                f"{DOMAIN_API}/api/account/{ACCOUNT}/service/{service}/baseURI.json",
+                query_params={"version": "1.0"},
+            ),
             HttpResponse(json.dumps({"service": service, "account": ACCOUNT, "baseURI": host})),
         )
     http_mocker.post(

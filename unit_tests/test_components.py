@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 import requests
-from oauthlib.oauth1.rfc5849 import signature
-from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from oauthlib.oauth1.rfc5849 import signature
+from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
+
 from source_interval_metrics.components import (
     AlignStateToIntervalBoundary,
     IntervalRecordExtractor,
@@ -22,7 +22,12 @@ from source_interval_metrics.components import (
     to_rfc3339,
 )
 
-CONFIG = {"account_id": "123456", "interval_duration": 15, "handle_time_model": "EHT", "lookback_window": "PT1H"}
+CONFIG = {
+    "account_id": "123456",
+    "interval_duration": 15,
+    "handle_time_model": "EHT",
+    "lookback_window": "PT1H",
+}
 REQUEST_URL = "https://va.agentactivity.liveperson.net/api/account/123456/interval-metrics?v=1&from=x"
 
 
@@ -43,23 +48,48 @@ def paging(**fields: Any) -> requests.Response:
 
 def test_extractor_lifts_metrics_coerces_ids_and_adds_context() -> None:
     extractor = IntervalRecordExtractor(config=CONFIG, parameters={})
-    body = {"intervals": [{
-        "timeframe": {"from": "2023-02-07T13:15:00Z", "fromL": 1, "to": "2023-02-07T13:30:00Z", "toL": 2},
-        "skillId": "456", "skillName": "Sales", "agentGroupId": 7, "conversationId": "0042",
-        "metrics": {"handleTime": 360, "arrivals": 360},
-    }]}
-    assert list(extractor.extract_records(response(body))) == [{
-        "accountId": "123456", "intervalStart": "2023-02-07T13:15:00Z", "intervalEnd": "2023-02-07T13:30:00Z",
-        "intervalDuration": 15, "handleTimeModel": "EHT", "skillId": 456, "skillName": "Sales",
-        "agentGroupId": 7, "conversationId": "0042", "handleTime": 360, "arrivals": 360,
-    }]
+    body = {
+        "intervals": [
+            {
+                "timeframe": {
+                    "from": "2023-02-07T13:15:00Z",
+                    "fromL": 1,
+                    "to": "2023-02-07T13:30:00Z",
+                    "toL": 2,
+                },
+                "skillId": "456",
+                "skillName": "Sales",
+                "agentGroupId": 7,
+                "conversationId": "0042",
+                "metrics": {"handleTime": 360, "arrivals": 360},
+            }
+        ]
+    }
+    assert list(extractor.extract_records(response(body))) == [
+        {
+            "accountId": "123456",
+            "intervalStart": "2023-02-07T13:15:00Z",
+            "intervalEnd": "2023-02-07T13:30:00Z",
+            "intervalDuration": 15,
+            "handleTimeModel": "EHT",
+            "skillId": 456,
+            "skillName": "Sales",
+            "agentGroupId": 7,
+            "conversationId": "0042",
+            "handleTime": 360,
+            "arrivals": 360,
+        }
+    ]
 
 
 def test_extractor_normalises_times_and_falls_back_to_epoch_milliseconds() -> None:
     extractor = IntervalRecordExtractor(config=CONFIG, parameters={})
     body = {"intervals": [{"timeframe": {"fromL": 1675776000000, "to": "2023-02-07T15:45:00.000+02:00"}}]}
     (record,) = extractor.extract_records(response(body))
-    assert (record["intervalStart"], record["intervalEnd"]) == ("2023-02-07T13:20:00Z", "2023-02-07T13:45:00Z")
+    assert (record["intervalStart"], record["intervalEnd"]) == (
+        "2023-02-07T13:20:00Z",
+        "2023-02-07T13:45:00Z",
+    )
 
 
 def test_extractor_yields_nothing_for_a_body_without_intervals() -> None:
@@ -76,11 +106,13 @@ def test_to_rfc3339_gives_utc_with_z(value: str) -> None:
 
 
 def test_filter_keeps_intervals_starting_inside_the_window_both_ends_included() -> None:
-    window = StreamSlice(partition={}, cursor_slice={"start_time": "2026-11-24T00:00:00Z",
-                                                     "end_time": "2026-11-24T23:59:59Z"})
+    window = StreamSlice(
+        partition={}, cursor_slice={"start_time": "2026-11-24T00:00:00Z", "end_time": "2026-11-24T23:59:59Z"}
+    )
     starts = ["2026-11-23T23:45:00Z", "2026-11-24T00:00:00Z", "2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z"]
     kept = IntervalStartInWindowFilter(config=CONFIG, parameters={}).filter_records(
-        [{"intervalStart": start} for start in starts], stream_state={}, stream_slice=window)
+        [{"intervalStart": start} for start in starts], stream_state={}, stream_slice=window
+    )
     assert [r["intervalStart"] for r in kept] == starts[1:3]
 
 
@@ -98,7 +130,10 @@ def test_paginator_follows_next_page_key_even_from_an_empty_page() -> None:
 
 def test_paginator_prefers_next_page_key_over_refs_next() -> None:
     token = strategy().next_page_token(
-        paging(nextPageKey="abc", refs={"next": "/x?offset=100&limit=100"}), last_page_size=1, last_record=None)
+        paging(nextPageKey="abc", refs={"next": "/x?offset=100&limit=100"}),
+        last_page_size=1,
+        last_record=None,
+    )
     assert token is not None and token["pageKey"] == "abc"
 
 
@@ -138,7 +173,8 @@ def test_paginator_refuses_a_next_link_without_paging_parameters() -> None:
 def test_paginator_keeps_no_state_between_windows() -> None:
     shared = strategy()
     assert shared.next_page_token(paging(nextPageKey="k"), 1, None) == shared.next_page_token(
-        paging(nextPageKey="k"), 1, None)
+        paging(nextPageKey="k"), 1, None
+    )
 
 
 # --- AlignStateToIntervalBoundary ---------------------------------------------------------------------------------
@@ -154,10 +190,12 @@ def test_paginator_keeps_no_state_between_windows() -> None:
         (60, "P1D", "2026-11-24T10:30:00+00:00", "2026-11-24T10:00:00Z"),
     ],
 )
-def test_state_minus_lookback_lands_on_an_interval_boundary(duration: int, lookback: str, saved: str,
-                                                           aligned: str) -> None:
+def test_state_minus_lookback_lands_on_an_interval_boundary(
+    duration: int, lookback: str, saved: str, aligned: str
+) -> None:
     migration = AlignStateToIntervalBoundary(
-        config={**CONFIG, "interval_duration": duration, "lookback_window": lookback}, parameters={})
+        config={**CONFIG, "interval_duration": duration, "lookback_window": lookback}, parameters={}
+    )
     state = {"intervalStart": saved}
     migrated = migration.migrate(state) if migration.should_migrate(state) else state
     assert migrated == {"intervalStart": aligned}
@@ -180,8 +218,12 @@ def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
 
 # --- OAuth1Authenticator ------------------------------------------------------------------------------------------
 
-OAUTH1 = {"consumer_key": "app-key-1", "consumer_secret": "app-secret-1", "access_token": "token-1",
-          "access_token_secret": "token-secret-1"}
+OAUTH1 = {
+    "consumer_key": "app-key-1",
+    "consumer_secret": "app-secret-1",
+    "access_token": "token-1",
+    "access_token_secret": "token-secret-1",
+}
 
 
 def signed(authenticator: OAuth1Authenticator) -> Any:
@@ -191,7 +233,8 @@ def signed(authenticator: OAuth1Authenticator) -> Any:
 
 def test_oauth1_signs_with_hmac_sha1_and_a_fresh_nonce_each_time() -> None:
     authenticator = OAuth1Authenticator(
-        config={"credentials": OAUTH1}, parameters={},
+        config={"credentials": OAUTH1},
+        parameters={},
         **{key: f"{{{{ config['credentials']['{key}'] }}}}" for key in OAUTH1},
     )
     first, second = signed(authenticator), signed(authenticator)

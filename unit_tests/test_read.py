@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from freezegun import freeze_time
-
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.state_builder import StateBuilder
+from freezegun import freeze_time
+
 from source_interval_metrics import SourceIntervalMetrics
 from unit_tests.conftest import (
     STREAMS,
@@ -28,8 +28,12 @@ NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
 
 
-def run(cfg: dict[str, Any], stream: str, sync_mode: SyncMode = SyncMode.full_refresh,
-        state: dict[str, Any] | None = None) -> EntrypointOutput:
+def run(
+    cfg: dict[str, Any],
+    stream: str,
+    sync_mode: SyncMode = SyncMode.full_refresh,
+    state: dict[str, Any] | None = None,
+) -> EntrypointOutput:
     configured = catalog(stream, sync_mode=sync_mode)
     states = StateBuilder().with_stream_state(stream, state).build() if state else None
     output = read(SourceIntervalMetrics(configured, cfg, states), cfg, configured, states)
@@ -66,8 +70,12 @@ def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -
 @pytest.mark.parametrize("stream", list(STREAMS))
 def test_each_stream_asks_for_exactly_its_grouping_and_metrics(stream: str) -> None:
     """metrics_request spells out the full query; HttpMocker only answers an identical one."""
-    dimension = {"skill_interval_metrics": {"skillId": 1}, "agent_group_interval_metrics": {"agentGroupId": 2},
-                 "agent_interval_metrics": {"agentId": 3}, "conversation_interval_metrics": {"conversationId": "c-4"}}
+    dimension = {
+        "skill_interval_metrics": {"skillId": 1},
+        "agent_group_interval_metrics": {"agentGroupId": 2},
+        "agent_interval_metrics": {"agentId": 3},
+        "conversation_interval_metrics": {"conversationId": "c-4"},
+    }
     with HttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
@@ -80,13 +88,27 @@ def test_each_stream_asks_for_exactly_its_grouping_and_metrics(stream: str) -> N
 
 @freeze_time(NOW)
 def test_request_parameters_follow_the_config() -> None:
-    cfg = config(start_date="2026-11-25T00:00:00Z", handle_time_model="EHT", interval_duration=60, page_size=50,
-                 include_bot_skills=True, request_source="wfm-sync")
+    cfg = config(
+        start_date="2026-11-25T00:00:00Z",
+        handle_time_model="EHT",
+        interval_duration=60,
+        page_size=50,
+        include_bot_skills=True,
+        request_source="wfm-sync",
+    )
     with HttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
-            metrics_request(SKILL, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z", handleTimeModel="EHT",
-                            intervalDuration="60", pageSize="50", includeBotSkills="true", source="wfm-sync"),
+            metrics_request(
+                SKILL,
+                "2026-11-25T00:00:00Z",
+                "2026-11-25T10:00:00Z",
+                handleTimeModel="EHT",
+                intervalDuration="60",
+                pageSize="50",
+                includeBotSkills="true",
+                source="wfm-sync",
+            ),
             page([entry("2026-11-25T08:00:00Z", "2026-11-25T09:00:00Z", skillId=7)]),
         )
         records = records_of(run(cfg, SKILL), SKILL)
@@ -100,13 +122,18 @@ def test_incremental_sync_starts_at_state_minus_lookback_and_saves_the_last_inte
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(SKILL, "2026-11-25T07:00:00Z", "2026-11-25T10:00:00Z"),
-            page([
-                entry("2026-11-25T07:00:00Z", "2026-11-25T07:15:00Z", skillId=1),
-                entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z", skillId=1),
-            ]),
+            page(
+                [
+                    entry("2026-11-25T07:00:00Z", "2026-11-25T07:15:00Z", skillId=1),
+                    entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z", skillId=1),
+                ]
+            ),
         )
         output = run(config(), SKILL, SyncMode.incremental, {"intervalStart": "2026-11-25T08:00:00Z"})
-    assert [r["intervalStart"] for r in records_of(output, SKILL)] == ["2026-11-25T07:00:00Z", "2026-11-25T09:45:00Z"]
+    assert [r["intervalStart"] for r in records_of(output, SKILL)] == [
+        "2026-11-25T07:00:00Z",
+        "2026-11-25T09:45:00Z",
+    ]
     assert output.most_recent_state.stream_state.__dict__ == {"intervalStart": "2026-11-25T09:45:00Z"}
 
 
@@ -134,25 +161,35 @@ def test_daily_intervals_with_an_hour_of_lookback_start_at_midnight() -> None:
             page([entry("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z", skillId=1)]),
         )
         cfg = {key: value for key, value in config(interval_duration=1440).items() if key != "start_date"}
-        output = run(cfg, SKILL, SyncMode.incremental,
-                     {"intervalStart": "2026-11-24T00:00:00Z"})
-    assert [r["intervalStart"] for r in records_of(output, SKILL)] == ["2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z"]
+        output = run(cfg, SKILL, SyncMode.incremental, {"intervalStart": "2026-11-24T00:00:00Z"})
+    assert [r["intervalStart"] for r in records_of(output, SKILL)] == [
+        "2026-11-23T00:00:00Z",
+        "2026-11-24T00:00:00Z",
+    ]
 
 
 @freeze_time(NOW)
 def test_paging_follows_next_page_key_through_an_empty_page_then_refs_next() -> None:
-    next_ref = ("/api/account/123456/interval-metrics?v=1&source=airbyte&limit=500&offset=1000"
-                "&handleTimeModel=IFT&fromL=1795564800000&toL=1795600800000")
+    next_ref = (
+        "/api/account/123456/interval-metrics?v=1&source=airbyte&limit=500&offset=1000"
+        "&handleTimeModel=IFT&fromL=1795564800000&toL=1795600800000"
+    )
     with HttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         window = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
-        http_mocker.get(metrics_request(SKILL, *window),
-                        page([entry("2026-11-25T01:00:00Z", "2026-11-25T01:15:00Z", skillId=1)], next_page_key="k1"))
+        http_mocker.get(
+            metrics_request(SKILL, *window),
+            page([entry("2026-11-25T01:00:00Z", "2026-11-25T01:15:00Z", skillId=1)], next_page_key="k1"),
+        )
         http_mocker.get(metrics_request(SKILL, *window, pageKey="k1"), page([], next_page_key="k2"))
-        http_mocker.get(metrics_request(SKILL, *window, pageKey="k2"),
-                        page([entry("2026-11-25T02:00:00Z", "2026-11-25T02:15:00Z", skillId=1)], next_ref=next_ref))
-        http_mocker.get(metrics_request(SKILL, *window, offset="1000", limit="500"),
-                        page([entry("2026-11-25T03:00:00Z", "2026-11-25T03:15:00Z", skillId=1)]))
+        http_mocker.get(
+            metrics_request(SKILL, *window, pageKey="k2"),
+            page([entry("2026-11-25T02:00:00Z", "2026-11-25T02:15:00Z", skillId=1)], next_ref=next_ref),
+        )
+        http_mocker.get(
+            metrics_request(SKILL, *window, offset="1000", limit="500"),
+            page([entry("2026-11-25T03:00:00Z", "2026-11-25T03:15:00Z", skillId=1)]),
+        )
         output = run(config(start_date="2026-11-25T00:00:00Z"), SKILL)
     assert [r["intervalStart"][11:16] for r in records_of(output, SKILL)] == ["01:00", "02:00", "03:00"]
 
@@ -160,8 +197,10 @@ def test_paging_follows_next_page_key_through_an_empty_page_then_refs_next() -> 
 @freeze_time(NOW)
 def test_an_interval_at_a_window_boundary_is_emitted_once() -> None:
     """The API answers with every interval that overlaps the window, so both windows return 23:45 and 00:00."""
-    boundary = [entry("2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z", skillId=9, metrics={"handleTime": 1}),
-                entry("2026-11-25T00:00:00Z", "2026-11-25T00:15:00Z", skillId=9, metrics={"handleTime": 2})]
+    boundary = [
+        entry("2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z", skillId=9, metrics={"handleTime": 1}),
+        entry("2026-11-25T00:00:00Z", "2026-11-25T00:15:00Z", skillId=9, metrics={"handleTime": 2}),
+    ]
     with HttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(metrics_request(SKILL, "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"), page(boundary))
@@ -180,16 +219,37 @@ def test_ids_sent_as_strings_become_integers_and_new_fields_are_kept() -> None:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(stream, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z"),
-            page([entry("2026-11-25T05:00:00Z", "2026-11-25T05:15:00Z", agentId="456", agentName="Jane Doe",
-                        agentLogin="jane@brand.example", skillId="12", skillName="Sales", agentShift="early",
-                        metrics={"handleTime": 360, "holdTime": 12})]),
+            page(
+                [
+                    entry(
+                        "2026-11-25T05:00:00Z",
+                        "2026-11-25T05:15:00Z",
+                        agentId="456",
+                        agentName="Jane Doe",
+                        agentLogin="jane@brand.example",
+                        skillId="12",
+                        skillName="Sales",
+                        agentShift="early",
+                        metrics={"handleTime": 360, "holdTime": 12},
+                    )
+                ]
+            ),
         )
         (record,) = records_of(run(config(start_date="2026-11-25T00:00:00Z"), stream), stream)
     assert record == {
-        "accountId": "123456", "intervalStart": "2026-11-25T05:00:00Z", "intervalEnd": "2026-11-25T05:15:00Z",
-        "intervalDuration": 15, "handleTimeModel": "IFT", "agentId": 456, "agentName": "Jane Doe",
-        "agentLogin": "jane@brand.example", "skillId": 12, "skillName": "Sales", "agentShift": "early",
-        "handleTime": 360, "holdTime": 12,
+        "accountId": "123456",
+        "intervalStart": "2026-11-25T05:00:00Z",
+        "intervalEnd": "2026-11-25T05:15:00Z",
+        "intervalDuration": 15,
+        "handleTimeModel": "IFT",
+        "agentId": 456,
+        "agentName": "Jane Doe",
+        "agentLogin": "jane@brand.example",
+        "skillId": 12,
+        "skillName": "Sales",
+        "agentShift": "early",
+        "handleTime": 360,
+        "holdTime": 12,
     }
 
 
@@ -204,8 +264,10 @@ def test_windows_never_reach_past_the_api_s_fourteen_days(start_date: str | None
         mock_sign_in(http_mocker)
         while start < end:
             window_end = min(start + dt.timedelta(days=1), end)
-            http_mocker.get(metrics_request(SKILL, f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{window_end:%Y-%m-%dT%H:%M:%SZ}"),
-                            page([]))
+            http_mocker.get(
+                metrics_request(SKILL, f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{window_end:%Y-%m-%dT%H:%M:%SZ}"),
+                page([]),
+            )
             start = window_end
         output = run(cfg, SKILL)
     assert output.records == []

@@ -19,7 +19,10 @@ def main() -> None:
     simulator = Simulator(Settings(), port=args.port)
     simulator.update(**json.loads(args.settings))
     simulator.start()
-    print(f"LivePerson simulator listening on {simulator.url} (account {simulator.settings.account})", flush=True)
+    print(
+        f"LivePerson simulator listening on {simulator.url} (account {simulator.settings.account})",
+        flush=True,
+    )
     if args.ready_file:
         with open(args.ready_file, "w") as ready:
             ready.write(simulator.url)

@@ -26,8 +26,14 @@ LAST_NAMES = ["Smith", "Okafor", "Silva", "Kowalski", "Tanaka", "Moreau", "Novak
 HOURLY_PROFILE = [1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 10, 11, 10, 9, 8, 6, 5, 4, 3, 2, 1]
 
 GROUPINGS = ("skill", "agentGroup", "agent", "conversation")
-BASE_METRICS = ("handleTime", "handledConversations", "repliedConversations", "consumerMessages", "agentMessages",
-                "workTime")
+BASE_METRICS = (
+    "handleTime",
+    "handledConversations",
+    "repliedConversations",
+    "consumerMessages",
+    "agentMessages",
+    "workTime",
+)
 SKILL_ONLY_METRICS = ("arrivals", "closedConversations")
 
 
@@ -177,8 +183,13 @@ def interval_metrics(
             entry.update(agentGroupId=key, agentGroupName=AGENT_GROUPS[int(key)])
         elif grouping == "agent":
             agent = roster[int(key)]
-            entry.update(skillId=agent.skill_id, skillName=SKILLS[agent.skill_id], agentId=agent.id,
-                         agentName=agent.name, agentLogin=agent.login)
+            entry.update(
+                skillId=agent.skill_id,
+                skillName=SKILLS[agent.skill_id],
+                agentId=agent.id,
+                agentName=agent.name,
+                agentLogin=agent.login,
+            )
         else:
             entry["conversationId"] = key
         if grouping != "skill":

@@ -118,8 +118,9 @@ class Routes(BaseHTTPRequestHandler):
         self.sim.count("interval_metrics")
         if s.latency:
             time.sleep(s.latency)
-        problem = self.sim.authorized("GET", f"http://{self.headers.get('Host', self.sim.host)}{self.path}",
-                                      dict(self.headers))
+        problem = self.sim.authorized(
+            "GET", f"http://{self.headers.get('Host', self.sim.host)}{self.path}", dict(self.headers)
+        )
         if problem:
             return self._send(401, {"message": f"Unauthorized: {problem}"})
         if account != s.account:
@@ -150,8 +151,11 @@ class Routes(BaseHTTPRequestHandler):
     def _truth(self) -> None:
         query = self._query()
         entries = self.sim.entries(
-            query.get("grouping", "skill"), int(query["start"]), int(query["end"]),
-            int(query.get("intervalDuration", 15)), query.get("handleTimeModel", "IFT"),
+            query.get("grouping", "skill"),
+            int(query["start"]),
+            int(query["end"]),
+            int(query.get("intervalDuration", 15)),
+            query.get("handleTimeModel", "IFT"),
             query.get("includeBotSkills", "false") == "true",
         )
         self._send(200, {"entries": entries})
@@ -209,8 +213,16 @@ def _validated(query: dict[str, str], account: str, now: float) -> dict[str, Any
         raise BadRequest("to must be later than from")
     if end - start > MAX_WINDOW:
         raise BadRequest("The requested timeframe must not exceed one day (to <= from + 1 day)")
-    return {"grouping": grouping, "metrics": metrics, "duration": duration, "page_size": page_size,
-            "bots": bots == "true", "model": query["handleTimeModel"], "start": start, "end": end}
+    return {
+        "grouping": grouping,
+        "metrics": metrics,
+        "duration": duration,
+        "page_size": page_size,
+        "bots": bots == "true",
+        "model": query["handleTimeModel"],
+        "start": start,
+        "end": end,
+    }
 
 
 def _window(query: dict[str, str]) -> tuple[int, int]:
@@ -258,8 +270,9 @@ def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str]) -> dic
     s = sim.settings
     length = request["duration"] * 60
     first = request["start"] - request["start"] % length
-    entries = sim.entries(request["grouping"], first, request["end"], request["duration"], request["model"],
-                          request["bots"])
+    entries = sim.entries(
+        request["grouping"], first, request["end"], request["duration"], request["model"], request["bots"]
+    )
     size, fingerprint = request["page_size"], _fingerprint(query)
     if "pageKey" in query:
         try:
@@ -286,10 +299,14 @@ def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str]) -> dic
     if s.paging == "refs":
         base = {k: v for k, v in query.items() if k not in ("pageKey", "offset", "limit", "pageSize", "from", "to")}
         base.update(fromL=str(request["start"] * 1000), toL=str(request["end"] * 1000))
-        paging = {"limit": size, "offset": offset, "refs": {
-            "first": link(path, {**base, "limit": str(size), "offset": "0"}),
-            "current": link(path, {**base, "limit": str(size), "offset": str(offset)}),
-        }}
+        paging = {
+            "limit": size,
+            "offset": offset,
+            "refs": {
+                "first": link(path, {**base, "limit": str(size), "offset": "0"}),
+                "current": link(path, {**base, "limit": str(size), "offset": str(offset)}),
+            },
+        }
         if has_next:
             paging["refs"]["next"] = link(path, {**base, "limit": str(size), "offset": str(offset + size)})
     else:
@@ -302,8 +319,11 @@ def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str]) -> dic
             "v": 1,
             "timeframe": data.timeframe(request["start"], request["end"]),
             "paging": paging,
-            "query": {"intervalDuration": request["duration"], "grouping": request["grouping"],
-                      "handleTimeModel": request["model"]},
+            "query": {
+                "intervalDuration": request["duration"],
+                "grouping": request["grouping"],
+                "handleTimeModel": request["model"],
+            },
             "filters": {},
             "count": len(intervals),
         },

@@ -21,9 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from integration_tests.simulator import data
 from oauthlib.oauth1.rfc5849 import signature as oauth1_signature
 from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
+
+from integration_tests.simulator import data
 
 API_PATH = "/api/account/{account}/interval-metrics"
 RETENTION = 14 * data.DAY
@@ -106,11 +107,26 @@ class Simulator:
 
     # --- ground truth -------------------------------------------------------------------------------------------
 
-    def entries(self, grouping: str, start: int, end: int, interval_minutes: int = 15,
-                handle_time_model: str = "IFT", include_bot_skills: bool = False) -> list[dict[str, Any]]:
+    def entries(
+        self,
+        grouping: str,
+        start: int,
+        end: int,
+        interval_minutes: int = 15,
+        handle_time_model: str = "IFT",
+        include_bot_skills: bool = False,
+    ) -> list[dict[str, Any]]:
         """The API's entries for the intervals that start in [start, end), ids as numbers."""
-        return data.interval_metrics(self.settings.account, grouping, interval_minutes, handle_time_model,
-                                     include_bot_skills, start, end, self.settings.conversations_per_day)
+        return data.interval_metrics(
+            self.settings.account,
+            grouping,
+            interval_minutes,
+            handle_time_model,
+            include_bot_skills,
+            start,
+            end,
+            self.settings.conversations_per_day,
+        )
 
     def available_range(self, interval_minutes: int = 15, now: float | None = None) -> tuple[int, int]:
         """[first, end) of the interval starts the API holds and has finished at `now`."""

@@ -1,0 +1,126 @@
+"""A config that breaks the spec ends in one line that names the key and what it allows: never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from source_interval_metrics import run
+from source_interval_metrics.config import with_defaults
+from source_interval_metrics.source import connection_specification
+from unit_tests.conftest import config
+
+
+def run_verb(
+    verb: str,
+    cfg: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[int, list[dict[str, Any]], str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    monkeypatch.setattr(sys, "argv", ["source-interval-metrics", verb, "--config", str(path)])
+    code = 0
+    try:
+        run.run()
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out = capsys.readouterr().out
+    return code, [json.loads(line) for line in out.splitlines() if line.startswith("{")], out
+
+
+BAD = [
+    ({"handle_time_model": "XYZ"}, "handle_time_model must be one of IFT, EHT; got 'XYZ'"),
+    ({"interval_duration": 20}, "interval_duration must be one of 15, 30, 60, 1440; got 20"),
+    ({"page_size": 900}, "page_size must be between 1 and 500; got 900"),
+    ({"start_date": "yesterday"}, "start_date must look like YYYY-MM-DDTHH:mm:ssZ; got 'yesterday'"),
+    ({"lookback_window": "1 hour"}, "lookback_window must look like PT1H, PT6H, P1D; got '1 hour'"),
+    ({"num_workers": 11}, "num_workers must be between 1 and 10; got 11"),
+    ({"request_source": "x" * 21}, f"request_source must be at most 20 characters long; got '{'x' * 21}'"),
+    ({"account_id": None}, "account_id is required"),
+    (
+        {"credentials": {"auth_type": "basic"}},
+        "credentials.auth_type must be one of oauth2, oauth1, got 'basic'",
+    ),
+    (
+        {"credentials": {"auth_type": "oauth2", "client_id": "client-id-0001"}},
+        "credentials.client_secret is required",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD)
+def test_check_names_the_key_and_what_is_allowed(
+    change: dict[str, Any],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = {k: v for k, v in {**config(), **change}.items() if v is not None}
+    code, messages, out = run_verb("check", cfg, tmp_path, capsys, monkeypatch)
+    statuses = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
+    assert code == 0
+    assert statuses == [{"status": "FAILED", "message": f"Config validation error: {message}."}]
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("verb", ["discover", "read"])
+def test_discover_and_read_refuse_a_bad_config_with_one_config_error(
+    verb: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "catalog.json").write_text(json.dumps({"streams": []}))
+    cfg = config(page_size=0)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    extra = ["--catalog", str(tmp_path / "catalog.json")] if verb == "read" else []
+    monkeypatch.setattr(sys, "argv", ["source-interval-metrics", verb, "--config", str(path), *extra])
+    with pytest.raises(SystemExit) as exit_:
+        run.run()
+    out = capsys.readouterr().out
+    errors = [json.loads(line)["trace"]["error"] for line in out.splitlines() if '"ERROR"' in line]
+    assert exit_.value.code == 1
+    assert [(e["message"], e["failure_type"]) for e in errors] == [
+        ("Config validation error: page_size must be between 1 and 500; got 0.", "config_error")
+    ]
+    assert "Traceback" not in out
+
+
+def test_secret_values_are_never_quoted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(credentials={"auth_type": "oauth2", "client_id": "client-id-0001", "client_secret": 12345678})
+    code, messages, out = run_verb("check", cfg, tmp_path, capsys, monkeypatch)
+    assert "12345678" not in out
+    assert "credentials.client_secret must be of type string; got (hidden)" in out
+
+
+def test_defaults_fill_what_the_config_leaves_out() -> None:
+    filled = with_defaults({"account_id": "1", "credentials": {}, "page_size": None}, connection_specification())
+    assert {
+        k: filled[k]
+        for k in (
+            "handle_time_model",
+            "interval_duration",
+            "page_size",
+            "lookback_window",
+            "include_bot_skills",
+            "num_workers",
+            "request_source",
+            "domain_api_url",
+        )
+    } == {
+        "handle_time_model": "IFT",
+        "interval_duration": 15,
+        "page_size": 500,
+        "lookback_window": "PT1H",
+        "include_bot_skills": False,
+        "num_workers": 4,
+        "request_source": "airbyte",
+        "domain_api_url": "https://api.liveperson.net",
+    }

@@ -1,0 +1,90 @@
+"""Domain API look-ups: which host serves the account's Agent Activity API and its Sentinel token service."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_interval_metrics import service_hosts
+from unit_tests.conftest import ACCOUNT, DOMAIN_API, config
+
+
+def domain_request(service: str, api: str = DOMAIN_API) -> HttpRequest:
+    return HttpRequest(f"{api}/api/account/{ACCOUNT}/service/{service}/baseURI.json", query_params={"version": "1.0"})
+
+
+def answer(service: str, host: str) -> HttpResponse:
+    return HttpResponse(json.dumps({"service": service, "account": ACCOUNT, "baseURI": host}))
+
+
+def test_hosts_are_discovered_and_reached_over_the_domain_api_scheme() -> None:
+    api = "http://127.0.0.1:8123"
+    with HttpMocker() as http_mocker:
+        http_mocker.get(domain_request("agentActivityDomain", api), answer("agentActivityDomain", "127.0.0.1:8123"))
+        http_mocker.get(domain_request("sentinel", api), answer("sentinel", "127.0.0.1:8124"))
+        resolved = service_hosts.resolve({**config(), "domain_api_url": api})
+    assert resolved["agent_activity_base_url"] == "http://127.0.0.1:8123"
+    assert resolved["sentinel_base_url"] == "http://127.0.0.1:8124"
+
+
+@pytest.mark.parametrize(
+    ("domain", "url"),
+    [
+        ("va.agentactivity.liveperson.net", "https://va.agentactivity.liveperson.net"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+    ],
+)
+def test_a_configured_domain_is_used_as_is_and_oauth1_needs_no_lookup(domain: str, url: str) -> None:
+    oauth1 = {
+        "auth_type": "oauth1",
+        "consumer_key": "k",
+        "consumer_secret": "s",
+        "access_token": "t",
+        "access_token_secret": "u",
+    }
+    with HttpMocker():
+        resolved = service_hosts.resolve({**config(credentials=oauth1), "domain": domain, "domain_api_url": DOMAIN_API})
+    assert resolved["agent_activity_base_url"] == url and "sentinel_base_url" not in resolved
+
+
+def test_lookups_are_cached() -> None:
+    request = domain_request("sentinel")
+    with HttpMocker() as http_mocker:
+        http_mocker.get(request, answer("sentinel", "va.sentinel.liveperson.net"))
+        first = service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
+        second = service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
+        http_mocker.assert_number_of_calls(request, 1)
+    assert first == second == "https://va.sentinel.liveperson.net"
+
+
+def test_an_unknown_account_is_a_config_error_naming_it() -> None:
+    with HttpMocker() as http_mocker:
+        http_mocker.get(domain_request("sentinel"), HttpResponse('{"message": "not found"}', 404))
+        with pytest.raises(AirbyteTracedException) as raised:
+            service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
+    assert raised.value.failure_type == FailureType.config_error
+    assert f"account '{ACCOUNT}'" in (raised.value.message or "")
+
+
+def test_a_service_missing_from_the_answer_is_a_config_error() -> None:
+    with HttpMocker() as http_mocker:
+        http_mocker.get(domain_request("agentActivityDomain"), HttpResponse('{"account": "123456"}'))
+        with pytest.raises(AirbyteTracedException, match="no 'agentActivityDomain' host") as raised:
+            service_hosts.lookup(DOMAIN_API, ACCOUNT, "agentActivityDomain")
+    assert raised.value.failure_type == FailureType.config_error
+
+
+def test_a_domain_api_outage_is_retried_with_growing_pauses_then_reported() -> None:
+    pauses: list[float] = []
+    request = domain_request("sentinel")
+    with HttpMocker() as http_mocker:
+        http_mocker.get(request, HttpResponse("{}", 503))
+        with pytest.raises(AirbyteTracedException, match="answered HTTP 503") as raised:
+            service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel", sleep=pauses.append)
+        http_mocker.assert_number_of_calls(request, 4)
+    assert pauses == [5.0, 10.0, 15.0]
+    assert raised.value.failure_type == FailureType.transient_error
