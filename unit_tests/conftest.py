@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ AGENT_ACTIVITY_HOST = "va.agentactivity.liveperson.net"
 SENTINEL_HOST = "va.sentinel.liveperson.net"
 METRICS_URL = f"https://{AGENT_ACTIVITY_HOST}/api/account/{ACCOUNT}/interval-metrics"
 TOKEN = "token-for-tests-0001"
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 STREAMS = {
     "skill_interval_metrics": (
         "skill",
@@ -127,14 +125,3 @@ def fresh_service_host_cache() -> Iterator[None]:
     service_hosts._cache.clear()
     yield
     service_hosts._cache.clear()
-
-
-def assert_valid_records(stream: str, records: list[dict[str, Any]]) -> None:
-    """Every record validates against its stream's JSON schema."""
-    from jsonschema import Draft7Validator, FormatChecker
-
-    schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
-    validator = Draft7Validator(schema, format_checker=FormatChecker())
-    for record in records:
-        errors = list(validator.iter_errors(record))
-        assert not errors, f"{stream} record {record} breaks its schema: {errors[0].message}"

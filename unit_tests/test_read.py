@@ -15,7 +15,6 @@ from freezegun import freeze_time
 from source_interval_metrics import SourceIntervalMetrics
 from unit_tests.conftest import (
     STREAMS,
-    assert_valid_records,
     catalog,
     config,
     entry,
@@ -23,6 +22,7 @@ from unit_tests.conftest import (
     mock_sign_in,
     page,
 )
+from unit_tests.schemas import assert_valid_records
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"

@@ -1,0 +1,137 @@
+"""The simulator on a free port, the installed console script as a subprocess, and the expected records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integration_tests.simulator import Settings, Simulator
+from unit_tests.schemas import assert_valid_records
+
+SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
+STREAMS = {
+    "skill_interval_metrics": ("skill", "skillId"),
+    "agent_group_interval_metrics": ("agentGroup", "agentGroupId"),
+    "agent_interval_metrics": ("agent", "agentId"),
+    "conversation_interval_metrics": ("conversation", "conversationId"),
+}
+NOT_FOR_CONVERSATIONS = {"consumerMessages", "agentMessages"}
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    with Simulator(Settings()) as running:
+        yield running
+
+
+def connector_config(simulator: Simulator, **overrides: Any) -> dict[str, Any]:
+    s = simulator.settings
+    config: dict[str, Any] = {
+        "account_id": s.account,
+        "credentials": {"auth_type": "oauth2", "client_id": s.client_id, "client_secret": s.client_secret},
+        "domain_api_url": simulator.url,
+    }
+    config.update(overrides)
+    return config
+
+
+def catalog(streams: list[str] | None = None, sync_mode: str = "incremental") -> dict[str, Any]:
+    return {
+        "streams": [
+            {
+                "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
+                "sync_mode": sync_mode,
+                "cursor_field": ["intervalStart"] if sync_mode == "incremental" else [],
+                "destination_sync_mode": "append",
+            }
+            for name in streams or STREAMS
+        ]
+    }
+
+
+def run_connector(
+    tmp_path: Path,
+    verb: str,
+    config: dict[str, Any],
+    catalog: dict[str, Any] | None = None,
+    state: list[dict[str, Any]] | None = None,
+    timeout: float = 300,
+) -> list[dict[str, Any]]:
+    """Run the installed console script; its stdout parsed as Airbyte messages."""
+    args = [str(SCRIPT), verb, "--config", _write(tmp_path / "config.json", config)]
+    if catalog is not None:
+        args += ["--catalog", _write(tmp_path / "catalog.json", catalog)]
+    if state is not None:
+        args += ["--state", _write(tmp_path / "state.json", state)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def _write(path: Path, content: Any) -> str:
+    path.write_text(json.dumps(content))
+    return str(path)
+
+
+def records(messages: list[dict[str, Any]], stream: str) -> list[dict[str, Any]]:
+    """The stream's records, each checked against the stream's JSON schema."""
+    emitted = [m["record"]["data"] for m in messages if m["type"] == "RECORD" and m["record"]["stream"] == stream]
+    assert_valid_records(stream, emitted)
+    return emitted
+
+
+def errors(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["trace"]["error"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+
+
+def final_states(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    last: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        if m["type"] == "STATE":
+            last[m["state"]["stream"]["stream_descriptor"]["name"]] = m["state"]
+    return list(last.values())
+
+
+def expected_records(
+    simulator: Simulator, stream: str, start: int, end: int, interval: int = 15, model: str = "IFT", bots: bool = False
+) -> list[dict[str, Any]]:
+    """The contract's record for every interval starting in [start, end), from the simulator's ground truth."""
+    grouping, _ = STREAMS[stream]
+    expected = []
+    for entry in simulator.entries(grouping, start, end, interval, model, bots):
+        record = {
+            "accountId": simulator.settings.account,
+            "intervalStart": entry["timeframe"]["from"],
+            "intervalEnd": entry["timeframe"]["to"],
+            "intervalDuration": interval,
+            "handleTimeModel": model,
+        }
+        record.update({k: v for k, v in entry.items() if k not in ("timeframe", "metrics")})
+        metrics = entry["metrics"]
+        if grouping == "conversation":
+            metrics = {k: v for k, v in metrics.items() if k not in NOT_FOR_CONVERSATIONS}
+        record.update(metrics)
+        expected.append(record)
+    return expected
+
+
+def key(stream: str, record: dict[str, Any]) -> tuple[str, str, Any]:
+    return record["accountId"], record["intervalStart"], record[STREAMS[stream][1]]
+
+
+def compare(stream: str, emitted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> dict[str, int]:
+    """Missing, extra and duplicate records, by primary key, plus records whose values differ."""
+    emitted_keys = [key(stream, r) for r in emitted]
+    by_key = {key(stream, r): r for r in emitted}
+    wanted = {key(stream, r): r for r in expected}
+    return {
+        "missing": len(wanted.keys() - by_key.keys()),
+        "extra": len(by_key.keys() - wanted.keys()),
+        "duplicates": len(emitted_keys) - len(set(emitted_keys)),
+        "different": sum(1 for k, r in wanted.items() if k in by_key and by_key[k] != r),
+    }
