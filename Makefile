@@ -38,3 +38,6 @@ lock: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache
+
+demo: install
+	$(BIN)/python -m demo

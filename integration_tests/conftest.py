@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from integration_tests.simulator import Settings, Simulator
+from integration_tests.simulator.data import rfc3339
 from unit_tests.schemas import assert_valid_records
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
@@ -24,10 +26,48 @@ STREAMS = {
 NOT_FOR_CONVERSATIONS = {"consumerMessages", "agentMessages"}
 
 
+GENERATED = Path(__file__).resolve().parent / "generated"
+
+
 @pytest.fixture
 def simulator() -> Iterator[Simulator]:
     with Simulator(Settings()) as running:
         yield running
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the simulator for the standard tests and write the configs acceptance-test-config.yml names."""
+    shared = Simulator(Settings(conversations_per_day=100)).start()
+    config.add_cleanup(shared.stop)
+    GENERATED.mkdir(exist_ok=True)
+    day = 86400
+    start = rfc3339(int(time.time()) // day * day - day)
+    good = connector_config(shared, start_date=start)
+    bad = connector_config(
+        shared, start_date=start, credentials={**good["credentials"], "client_secret": "wrong-secret"}
+    )
+    _write(GENERATED / "config.json", good)
+    _write(GENERATED / "read_config.json", good)
+    _write(GENERATED / "invalid_config.json", bad)
+
+
+def docker_engine_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=5).ping()
+    except Exception:
+        return False
+    return True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Image tests need a Docker engine: where none answers, they skip and say so."""
+    image_tests = [item for item in items if "image_tests" in item.keywords]
+    if image_tests and not docker_engine_answers():
+        skip = pytest.mark.skip(reason="no Docker engine answers on this machine; the image tests run where one does")
+        for item in image_tests:
+            item.add_marker(skip)
 
 
 def connector_config(simulator: Simulator, **overrides: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""`make demo`: the connector end to end through PyAirbyte into DuckDB."""

@@ -1,0 +1,170 @@
+"""The simulator answers as the published method page says, so that tests against it mean something."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from requests_oauthlib import OAuth1
+
+from integration_tests.simulator import Settings, Simulator
+from integration_tests.simulator.data import rfc3339
+
+HOUR = 3600
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(Settings(conversations_per_day=300)) as running:
+        yield running
+
+
+def token(sim: Simulator, secret: str | None = None) -> requests.Response:
+    s = sim.settings
+    return requests.post(
+        f"{sim.url}/sentinel/api/v2/account/{s.account}/app/token",
+        timeout=10,
+        data={"client_id": s.client_id, "client_secret": secret or s.client_secret, "grant_type": "client_credentials"},
+    )
+
+
+def query(**overrides: Any) -> dict[str, Any]:
+    day_ago = int(time.time()) // 900 * 900 - 24 * HOUR
+    params = {
+        "v": "1",
+        "source": "tests",
+        "handleTimeModel": "IFT",
+        "metrics": "handleTime,arrivals",
+        "grouping": "skill",
+        "from": rfc3339(day_ago),
+        "to": rfc3339(day_ago + 6 * HOUR),
+        "pageSize": "500",
+    }
+    params.update(overrides)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def bearer(sim: Simulator) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(sim).json()['access_token']}"}
+
+
+def metrics(sim: Simulator, params: dict[str, Any], **kwargs: Any) -> requests.Response:
+    headers = kwargs.pop("headers", None) if "headers" in kwargs else bearer(sim)
+    url = f"{sim.url}/api/account/{sim.settings.account}/interval-metrics"
+    return requests.get(url, params=params, headers=headers, timeout=10, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"v": None}, "Missing required parameter: v"),
+        ({"v": "2"}, "Unsupported API version"),
+        ({"source": "s" * 21}, "source must not exceed 20 characters"),
+        ({"handleTimeModel": "XYZ"}, "Invalid handleTimeModel"),
+        ({"grouping": "agent"}, "Invalid metric 'arrivals' for grouping 'agent'"),
+        ({"intervalDuration": "20"}, "Invalid intervalDuration"),
+        ({"pageSize": "501"}, "Invalid pageSize"),
+        ({"fromL": "1", "toL": "2"}, "Exactly one pair"),
+        ({"from": None, "to": None}, "Exactly one pair"),
+        ({"from": rfc3339(int(time.time()) - 15 * 86400)}, "within the past two weeks"),
+        ({"to": rfc3339(int(time.time()) + 86400)}, "must not exceed one day"),
+    ],
+)
+def test_the_documented_validation_answers_400_with_a_message(
+    sim: Simulator, change: dict[str, Any], message: str
+) -> None:
+    answer = metrics(sim, query(**change))
+    assert answer.status_code == 400 and message in answer.json()["message"]
+
+
+def test_an_answer_overlaps_the_window_like_the_docs_example(sim: Simulator) -> None:
+    start = int(time.time()) // 900 * 900 - 24 * HOUR
+    answer = metrics(sim, query(**{"from": rfc3339(start + 7 * 60), "to": rfc3339(start + 37 * 60)})).json()
+    assert {entry["timeframe"]["from"] for entry in answer["intervals"]} <= {
+        rfc3339(start),
+        rfc3339(start + 900),
+        rfc3339(start + 1800),
+    }
+    assert answer["intervals"][0]["timeframe"]["from"] == rfc3339(start)
+
+
+@pytest.mark.parametrize("paging", ["nextPageKey", "refs"])
+def test_pages_add_up_to_the_ground_truth_through_empty_pages(sim: Simulator, paging: str) -> None:
+    sim.update(paging=paging, empty_page_every=2)
+    params = query(grouping="conversation", metrics="handleTime", pageSize="7")
+    entries, empty_pages = [], 0
+    answer = metrics(sim, params).json()
+    while True:
+        entries += answer["intervals"]
+        empty_pages += answer["metadata"]["count"] == 0
+        page = answer["metadata"]["paging"]
+        if "nextPageKey" in page:
+            answer = metrics(sim, {**params, "pageKey": page["nextPageKey"]}).json()
+        elif "next" in page.get("refs", {}):
+            answer = requests.get(sim.url + page["refs"]["next"], headers=bearer(sim), timeout=10).json()
+        else:
+            break
+    start, end = (calendar.timegm(time.strptime(params[k], "%Y-%m-%dT%H:%M:%SZ")) for k in ("from", "to"))
+    truth = sim.entries("conversation", start, end)
+    assert [(e["timeframe"]["from"], e["conversationId"]) for e in entries] == [
+        (e["timeframe"]["from"], e["conversationId"]) for e in truth
+    ]
+    assert empty_pages > 0
+
+
+def test_some_ids_come_as_strings(sim: Simulator) -> None:
+    answer = metrics(sim, query(grouping="agent", metrics="handleTime")).json()
+    assert {type(entry["agentId"]) for entry in answer["intervals"]} == {int, str}
+
+
+def test_an_interval_still_in_progress_answers_202_with_statuses(sim: Simulator) -> None:
+    sim.update(processing_delay=2 * HOUR)
+    now = int(time.time()) // 900 * 900
+    answer = metrics(sim, query(**{"from": rfc3339(now - 3 * HOUR), "to": rfc3339(now)}))
+    assert answer.status_code == 202
+    statuses = [interval["status"] for interval in answer.json()["intervals"]]
+    assert statuses[:4] == ["Done"] * 4 and statuses[-1] == "In Progress" and len(statuses) == 12
+
+
+def test_faults_come_in_the_order_asked_for(sim: Simulator) -> None:
+    sim.update(fault_sequence=[429, 503, 500])
+    first, second, third, fourth = (metrics(sim, query()) for _ in range(4))
+    assert (first.status_code, first.headers["Retry-After"]) == (429, "1")
+    assert (second.status_code, third.status_code, fourth.status_code) == (503, 500, 200)
+
+
+def test_tokens_are_checked_and_expire(sim: Simulator) -> None:
+    assert token(sim, secret="wrong").status_code == 401
+    assert metrics(sim, query(), headers={}).status_code == 401
+    assert metrics(sim, query(), headers={"Authorization": "Bearer made-up"}).status_code == 401
+    sim.update(token_ttl=0)
+    assert metrics(sim, query()).json()["message"] == "Unauthorized: token expired"
+
+
+def test_oauth1_signatures_are_verified_and_nonces_used_once(sim: Simulator) -> None:
+    s = sim.settings
+    good = OAuth1(s.consumer_key, s.consumer_secret, s.access_token, s.access_token_secret)
+    bad = OAuth1(s.consumer_key, "wrong-secret", s.access_token, s.access_token_secret)
+    url = f"{sim.url}/api/account/{s.account}/interval-metrics"
+    assert requests.get(url, params=query(), auth=good, timeout=10).status_code == 200
+    assert "signature_invalid" in requests.get(url, params=query(), auth=bad, timeout=10).json()["message"]
+    replay = requests.Request("GET", url, params=query(), auth=good).prepare()
+    with requests.Session() as session:
+        assert session.send(replay, timeout=10).status_code == 200
+        assert "nonce_used" in session.send(replay, timeout=10).json()["message"]
+
+
+def test_the_domain_api_knows_the_account_and_its_services(sim: Simulator) -> None:
+    base = f"{sim.url}/api/account"
+    found = requests.get(f"{base}/{sim.settings.account}/service/sentinel/baseURI.json", timeout=10).json()
+    assert found == {"service": "sentinel", "account": sim.settings.account, "baseURI": sim.host}
+    assert requests.get(f"{base}/999/service/sentinel/baseURI.json", timeout=10).status_code == 404
+    sim.update(services=("sentinel",))
+    assert (
+        requests.get(f"{base}/{sim.settings.account}/service/agentActivityDomain/baseURI.json", timeout=10).status_code
+        == 404
+    )
