@@ -19,8 +19,8 @@ from source_interval_metrics.components import (
     IntervalStartInWindowFilter,
     NextPageKeyOrNextRef,
     OAuth1Authenticator,
-    to_rfc3339,
 )
+from source_interval_metrics.components.answers import to_rfc3339
 
 CONFIG = {
     "account_id": "123456",

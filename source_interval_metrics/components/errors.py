@@ -1,0 +1,153 @@
+"""LivePerson's response codes and retry policy, as its method page and platform docs state them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass
+from typing import Any
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.sources.types import Config
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_interval_metrics.components.answers import api_message, decoded
+
+SERVER_ERRORS = frozenset({500, 502, 503, 504})
+SERVER_PAUSES = (5.0, 10.0, 15.0)  # "retry 3 times with pauses of at least 5, 10 and 15 seconds"
+RATE_LIMIT_RETRIES = 8
+RATE_LIMIT_CAP = 60.0
+CDK_EXTRA_SECOND = 1.0  # the CDK's HTTP client sleeps one second more than the backoff it is given
+# Test-only: shortens every pause so fault tests stay fast (the CDK's extra second still applies).
+SCALE_VARIABLE = "SOURCE_INTERVAL_METRICS_TEST_PAUSE_SCALE"
+CONFIG_WORDS = (
+    "metric",
+    "grouping",
+    "handletimemodel",
+    "intervalduration",
+    "pagesize",
+    "source",
+    "two weeks",
+    "from",
+    "timeframe",
+    "includebotskills",
+    "account",
+)
+ACCESS_HELP = (
+    "Check the client id and secret (or API keys), that the application has the Data > Workforce Management "
+    "permission, and that LivePerson enabled LEUI.BAM_Enabled, Common.WorkforceManagement_AHT and "
+    "lp-agentactivity-app.wfm-nrt-interval-metrics for the account."
+)
+
+
+def _resolution(action: ResponseAction, failure: FailureType, message: str) -> ErrorResolution:
+    return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
+
+
+@dataclass
+class LivePersonResponseCodes(DefaultErrorHandler):
+    """Maps each documented response code (and an answer that is not JSON) to what the sync does, in one line."""
+
+    def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
+        if not isinstance(response_or_exception, requests.Response):
+            return super().interpret_response(response_or_exception)
+        response, status = response_or_exception, response_or_exception.status_code
+        if status in (200, 202):
+            body = decoded(response)
+            if body is None or not ({"intervals", "metadata"} & body.keys()):
+                return _resolution(
+                    ResponseAction.RETRY,
+                    FailureType.transient_error,
+                    f"LivePerson answered HTTP {status} with a body that is not a page of intervals.",
+                )
+            return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
+        said = api_message(response)
+        if status == 400:
+            config_caused = any(word in said.lower() for word in CONFIG_WORDS)
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.config_error if config_caused else FailureType.system_error,
+                f"LivePerson refused the request (HTTP 400): {said}",
+            )
+        if status == 401:
+            oauth2 = self.config.get("credentials", {}).get("auth_type") == "oauth2"
+            return _resolution(
+                ResponseAction.REFRESH_TOKEN_THEN_RETRY if oauth2 else ResponseAction.FAIL,
+                FailureType.config_error,
+                f"LivePerson did not accept the credentials (HTTP 401: {said}). {ACCESS_HELP}",
+            )
+        if status == 403:
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.config_error,
+                f"LivePerson denied access to account {self.config.get('account_id')} "
+                f"(HTTP 403: {said}). {ACCESS_HELP}",
+            )
+        if status == 404:
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.config_error,
+                f"LivePerson does not know account {self.config.get('account_id')} at this host "
+                f"(HTTP 404: {said}). Check the Account ID and the domain.",
+            )
+        if status == 429:
+            return _resolution(
+                ResponseAction.RATE_LIMITED,
+                FailureType.transient_error,
+                f"LivePerson asks to slow down (HTTP 429: {said}).",
+            )
+        if status in SERVER_ERRORS:
+            return _resolution(
+                ResponseAction.RETRY, FailureType.transient_error, f"LivePerson answered HTTP {status}: {said}"
+            )
+        return super().interpret_response(response)
+
+
+@dataclass
+class LivePersonBackoff(BackoffStrategy):
+    """429: Retry-After (at least 1 s), doubling to a minute; 5xx, bad bodies, timeouts: 5, 10, 15 s, then fail."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._scale = min(1.0, float(os.environ.get(SCALE_VARIABLE) or 1.0))
+
+    def backoff_time(
+        self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
+    ) -> float | None:
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
+            if attempt_count > RATE_LIMIT_RETRIES:
+                self._give_up(response_or_exception, RATE_LIMIT_RETRIES)
+            wait = max(_retry_after(response_or_exception), min(2.0 ** (attempt_count - 1), RATE_LIMIT_CAP))
+        else:
+            if attempt_count > len(SERVER_PAUSES):
+                self._give_up(response_or_exception, len(SERVER_PAUSES))
+            wait = SERVER_PAUSES[attempt_count - 1]
+        # Never 0: the CDK would fall back to its own exponential backoff.
+        return max(wait * self._scale - CDK_EXTRA_SECOND, 0.001)
+
+    @staticmethod
+    def _give_up(answer: requests.Response | requests.RequestException | None, retries: int) -> None:
+        if isinstance(answer, requests.Response) and answer.status_code in (200, 202):
+            what = f"HTTP {answer.status_code} with a body that is not a page of intervals"
+        elif isinstance(answer, requests.Response):
+            what = f"HTTP {answer.status_code}: {api_message(answer)}"
+        else:
+            what = type(answer).__name__ if answer is not None else "no answer"
+        raise AirbyteTracedException(
+            message=f"LivePerson still failed after {retries} retries ({what}). Try the sync again later.",
+            internal_message=f"Gave up after {retries} retries: {answer!r}",
+            failure_type=FailureType.transient_error,
+        )
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        return max(1.0, float(response.headers.get("Retry-After", 1)))
+    except ValueError:
+        return 1.0

@@ -1,0 +1,90 @@
+"""From LivePerson's answer to the contract's records: one flat record per entry, kept if it starts in the window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import InitVar, dataclass
+from typing import Any
+
+import requests
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+
+from source_interval_metrics.components.answers import CURSOR_FIELD, epoch_ms_to_rfc3339, response_body, to_rfc3339
+
+INTEGER_ID_FIELDS = frozenset({"skillId", "agentGroupId", "agentId"})
+
+
+def _as_integer_id(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+@dataclass
+class IntervalRecordExtractor(RecordExtractor):
+    """Turns each entry of `intervals` into one flat record: metrics lifted, ids as integers, context added."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._context = {
+            "accountId": str(self.config["account_id"]),
+            "intervalDuration": int(self.config["interval_duration"]),
+            "handleTimeModel": self.config["handle_time_model"],
+        }
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        if response.status_code == 202:  # the body lists interval statuses, not data
+            return
+        for entry in response_body(response).get("intervals") or ():
+            yield self.flatten(entry)
+
+    def flatten(self, entry: Mapping[str, Any]) -> MutableMapping[str, Any]:
+        timeframe = entry.get("timeframe") or {}
+        record: dict[str, Any] = {
+            "accountId": self._context["accountId"],
+            "intervalStart": self._time(timeframe, "from"),
+            "intervalEnd": self._time(timeframe, "to"),
+            "intervalDuration": self._context["intervalDuration"],
+            "handleTimeModel": self._context["handleTimeModel"],
+        }
+        for key, value in entry.items():
+            if key == "metrics":
+                record.update(value or {})
+            elif key in INTEGER_ID_FIELDS:
+                record[key] = _as_integer_id(value)
+            elif key != "timeframe":
+                record[key] = value
+        return record
+
+    @staticmethod
+    def _time(timeframe: Mapping[str, Any], name: str) -> str | None:
+        if timeframe.get(name):
+            return to_rfc3339(timeframe[name])
+        if timeframe.get(f"{name}L") is not None:
+            return epoch_ms_to_rfc3339(timeframe[f"{name}L"])
+        return None
+
+
+@dataclass
+class IntervalStartInWindowFilter(RecordFilter):
+    """Keeps the intervals that start inside the window; the API also returns those that merely overlap it."""
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        if not stream_slice or "start_time" not in stream_slice:
+            yield from records
+            return
+        first, last = stream_slice["start_time"], stream_slice["end_time"]
+        for record in records:
+            start = record.get(CURSOR_FIELD)
+            if start is not None and first <= start <= last:
+                yield record

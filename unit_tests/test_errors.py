@@ -1,0 +1,137 @@
+"""LivePerson's response codes and retry policy, on the components alone."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_interval_metrics.components import LivePersonBackoff, LivePersonResponseCodes
+from source_interval_metrics.components.errors import SCALE_VARIABLE
+
+OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
+OAUTH1 = {"account_id": "123456", "credentials": {"auth_type": "oauth1"}}
+
+
+def answer(
+    status: int, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
+    response.headers.update(headers or {})
+    return response
+
+
+def interpret(response: requests.Response | Exception, config: dict[str, Any] = OAUTH2) -> tuple[Any, Any, str]:
+    resolution = LivePersonResponseCodes(config=config, parameters={}).interpret_response(response)
+    return resolution.response_action, resolution.failure_type, resolution.error_message or ""
+
+
+def test_a_page_is_a_success_even_without_intervals() -> None:
+    assert interpret(answer(200, {"metadata": {"count": 0}}))[0] == ResponseAction.SUCCESS
+    assert interpret(answer(202, {"intervals": [{"status": "In Progress"}]}))[0] == ResponseAction.SUCCESS
+
+
+@pytest.mark.parametrize("raw", [b"", b"<html>gateway</html>", b'{"metadata": {"count": 3}, "inter', b"[]", b"{}"])
+def test_a_body_that_is_not_a_page_is_retried(raw: bytes) -> None:
+    action, failure, message = interpret(answer(200, raw=raw))
+    assert (action, failure) == (ResponseAction.RETRY, FailureType.transient_error)
+    assert message == "LivePerson answered HTTP 200 with a body that is not a page of intervals."
+
+
+def test_a_400_caused_by_the_config_is_a_config_error_quoting_the_api() -> None:
+    said = {"message": "Invalid metric 'arrivals' for grouping 'agent'"}
+    assert interpret(answer(400, said)) == (
+        ResponseAction.FAIL,
+        FailureType.config_error,
+        "LivePerson refused the request (HTTP 400): Invalid metric 'arrivals' for grouping 'agent'",
+    )
+
+
+def test_another_400_is_a_system_error_quoting_the_api() -> None:
+    assert interpret(answer(400, {"message": "Invalid pageKey"}))[:2] == (ResponseAction.FAIL, FailureType.system_error)
+
+
+def test_401_refreshes_an_oauth2_token_and_refuses_oauth1_keys() -> None:
+    action, failure, message = interpret(answer(401, {"message": "token expired"}))
+    assert (action, failure) == (ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.config_error)
+    action, failure, message = interpret(answer(401, {"message": "oauth_problem=signature_invalid"}), OAUTH1)
+    assert (action, failure) == (ResponseAction.FAIL, FailureType.config_error)
+    assert "signature_invalid" in message and "Workforce Management" in message
+
+
+def test_403_and_404_say_what_to_check() -> None:
+    action, failure, message = interpret(answer(403, {"message": "Forbidden"}))
+    assert (action, failure) == (ResponseAction.FAIL, FailureType.config_error)
+    assert "account 123456" in message and "lp-agentactivity-app.wfm-nrt-interval-metrics" in message
+    action, failure, message = interpret(answer(404, {"message": "not found"}))
+    assert (action, failure) == (ResponseAction.FAIL, FailureType.config_error) and "Account ID" in message
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (429, ResponseAction.RATE_LIMITED),
+        (500, ResponseAction.RETRY),
+        (502, ResponseAction.RETRY),
+        (503, ResponseAction.RETRY),
+        (504, ResponseAction.RETRY),
+    ],
+)
+def test_rate_limits_and_server_errors_are_retried(status: int, action: ResponseAction) -> None:
+    assert interpret(answer(status))[:2] == (action, FailureType.transient_error)
+
+
+@pytest.mark.parametrize("error", [requests.exceptions.ReadTimeout(), requests.exceptions.ConnectionError()])
+def test_timeouts_and_dropped_connections_are_retried(error: Exception) -> None:
+    assert interpret(error)[0] == ResponseAction.RETRY
+
+
+# --- LivePersonBackoff: the CDK sleeps backoff + 1 s, so the component returns one second less ------------------
+
+
+def backoff() -> LivePersonBackoff:
+    return LivePersonBackoff(config=OAUTH2, parameters={})
+
+
+def test_server_errors_pause_5_10_15_seconds_then_fail_quoting_the_api() -> None:
+    failing = answer(503, {"message": "Service unavailable"})
+    assert [backoff().backoff_time(failing, attempt) + 1 for attempt in (1, 2, 3)] == [5.0, 10.0, 15.0]
+    with pytest.raises(AirbyteTracedException) as raised:
+        backoff().backoff_time(failing, 4)
+    assert raised.value.failure_type == FailureType.transient_error
+    assert raised.value.message == (
+        "LivePerson still failed after 3 retries (HTTP 503: Service unavailable). Try the sync again later."
+    )
+
+
+def test_timeouts_follow_the_server_error_pauses() -> None:
+    assert backoff().backoff_time(requests.exceptions.ReadTimeout(), 2) + 1 == 10.0
+    with pytest.raises(AirbyteTracedException, match=r"after 3 retries \(ReadTimeout\)"):
+        backoff().backoff_time(requests.exceptions.ReadTimeout(), 4)
+
+
+def test_rate_limits_wait_retry_after_at_least_a_second_growing_to_a_minute() -> None:
+    limited = answer(429)
+    waits = [round(backoff().backoff_time(limited, attempt) + 1, 3) for attempt in range(1, 9)]
+    assert waits == [1.001, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert backoff().backoff_time(answer(429, headers={"Retry-After": "7"}), 1) + 1 == 7.0
+    with pytest.raises(AirbyteTracedException, match="after 8 retries"):
+        backoff().backoff_time(limited, 9)
+
+
+def test_a_backoff_is_never_zero_so_the_cdk_keeps_these_waits() -> None:
+    assert backoff().backoff_time(answer(429, headers={"Retry-After": "0"}), 1) > 0
+
+
+def test_the_test_only_scale_can_only_shorten_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SCALE_VARIABLE, "0.01")
+    assert backoff().backoff_time(answer(500), 3) == 0.001
+    monkeypatch.setenv(SCALE_VARIABLE, "50")
+    assert backoff().backoff_time(answer(500), 3) + 1 == 15.0
