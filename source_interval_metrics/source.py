@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import pkgutil
 from collections.abc import Iterator, Mapping
@@ -23,7 +24,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_interval_metrics import config as config_rules
-from source_interval_metrics import service_hosts
+from source_interval_metrics import retention, service_hosts
 
 MANIFEST = "manifest.yaml"
 
@@ -118,5 +119,22 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         self._configure_for(config, catalog, state)
+        self._warn_about_unreadable_intervals(catalog, state or [])
         self._resolve_service_hosts()
         yield from super().read(logger, config, catalog, state)
+
+    def _warn_about_unreadable_intervals(
+        self, catalog: ConfiguredAirbyteCatalog, state: list[AirbyteStateMessage]
+    ) -> None:
+        saved: dict[str, str] = {}
+        for message in state:
+            if message.stream and message.stream.stream_state:
+                value = getattr(message.stream.stream_state, "intervalStart", None)
+                if isinstance(value, str):
+                    saved[message.stream.stream_descriptor.name] = value
+        now = dt.datetime.now(dt.UTC)
+        for configured in catalog.streams:
+            name = configured.stream.name
+            warning = retention.unreadable_warning(name, self._config, saved.get(name), now)
+            if warning:
+                self.logger.warning(warning)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from source_interval_metrics.components import LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 

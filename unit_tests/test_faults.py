@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from freezegun import freeze_time
-
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+from freezegun import freeze_time
+
 from source_interval_metrics import SourceIntervalMetrics
 from unit_tests.conftest import catalog, config, entry, metrics_request, mock_sign_in, page
 

@@ -23,13 +23,16 @@ class AlignStateToIntervalBoundary(StateMigration):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name", "stream")
+
     def _aligned(self, value: Any) -> str:
         try:
             saved = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise AirbyteTracedException(
                 message=(
-                    f"The saved state {{'{CURSOR_FIELD}': {value!r}}} is not an RFC 3339 date-time. "
+                    f"{self._stream}: the saved state {{'{CURSOR_FIELD}': {value!r}}} is not an RFC 3339 date-time. "
                     "Reset the stream, or give a state such as {'intervalStart': '2024-05-01T00:00:00Z'}."
                 ),
                 failure_type=FailureType.config_error,

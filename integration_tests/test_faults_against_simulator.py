@@ -1,0 +1,188 @@
+"""Never lose an interval: 202, rate limits, outages, refusals and interrupted syncs, against the simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from integration_tests.conftest import (
+    SCRIPT,
+    STREAMS,
+    catalog,
+    compare,
+    connector_config,
+    errors,
+    expected_records,
+    final_states,
+    key,
+    records,
+    run_connector,
+)
+from integration_tests.simulator import Simulator
+from integration_tests.simulator.data import rfc3339
+from integration_tests.simulator.routes import _epoch
+from source_interval_metrics.components.errors import SCALE_VARIABLE
+
+CLEAN = {"missing": 0, "extra": 0, "duplicates": 0, "different": 0}
+SKILL = "skill_interval_metrics"
+
+
+def hours_ago(hours: float, step: int = 900) -> int:
+    return int(time.time() - hours * 3600) // step * step
+
+
+def requested_end(simulator: Simulator) -> int:
+    return max(_epoch(query["to"], "to") for query in simulator.requests)
+
+
+def union(stream: str, *syncs: list[dict]) -> list[dict]:
+    return list({key(stream, r): r for sync in syncs for r in records(sync, stream)}.values())
+
+
+def test_intervals_in_progress_during_one_sync_are_read_by_the_next(simulator: Simulator, tmp_path: Path) -> None:
+    start = hours_ago(10)
+    config = connector_config(simulator, start_date=rfc3339(start))
+    simulator.update(processing_delay=3 * 3600)
+    first = run_connector(tmp_path, "read", config, catalog())
+    assert errors(first) == [] and simulator.stats["accepted"] > 0
+    simulator.update(processing_delay=0)
+    simulator.requests.clear()
+    second = run_connector(tmp_path, "read", config, catalog(), state=final_states(first))
+    assert errors(second) == []
+    end = requested_end(simulator)
+    for stream in STREAMS:
+        assert max(r["intervalStart"] for r in records(first, stream)) < rfc3339(end - 3 * 3600 + 900), stream
+        expected = expected_records(simulator, stream, start, end)
+        assert compare(stream, union(stream, first, second), expected) == CLEAN, stream
+
+
+def test_a_server_error_is_retried_after_five_seconds_end_to_end(simulator: Simulator, tmp_path: Path) -> None:
+    start = hours_ago(2)
+    simulator.update(fault_sequence=[500])
+    began = time.monotonic()
+    messages = run_connector(tmp_path, "read", connector_config(simulator, start_date=rfc3339(start)), catalog([SKILL]))
+    assert time.monotonic() - began >= 5
+    assert errors(messages) == [] and simulator.stats["status:500"] == 1
+    assert (
+        compare(SKILL, records(messages, SKILL), expected_records(simulator, SKILL, start, requested_end(simulator)))
+        == CLEAN
+    )
+
+
+def test_rate_limits_slow_the_sync_down_without_losing_anything(simulator: Simulator, tmp_path: Path) -> None:
+    start = hours_ago(30)
+    simulator.update(fault_sequence=[429, 429, 429])
+    messages = run_connector(tmp_path, "read", connector_config(simulator, start_date=rfc3339(start)), catalog([SKILL]))
+    assert errors(messages) == [] and simulator.stats["status:429"] == 3
+    assert (
+        compare(SKILL, records(messages, SKILL), expected_records(simulator, SKILL, start, requested_end(simulator)))
+        == CLEAN
+    )
+
+
+def test_an_outage_past_the_retry_budget_ends_in_one_transient_error(
+    simulator: Simulator, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv(SCALE_VARIABLE, "0.01")
+    simulator.update(fault_rates={503: 1.0})
+    messages = run_connector(
+        tmp_path, "read", connector_config(simulator, start_date=rfc3339(hours_ago(2))), catalog([SKILL])
+    )
+    stream_errors = [e for e in errors(messages) if e["message"].startswith("LivePerson")]
+    assert [(e["failure_type"], e["message"]) for e in stream_errors] == [
+        (
+            "transient_error",
+            "LivePerson still failed after 3 retries (HTTP 503: Service unavailable). Try the sync again later.",
+        )
+    ]
+    assert simulator.stats["status:503"] == 4 and records(messages, SKILL) == []
+
+
+def test_refusals_end_in_one_config_error_that_says_what_to_check(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.update(has_permission=False)
+    messages = run_connector(
+        tmp_path, "read", connector_config(simulator, start_date=rfc3339(hours_ago(2))), catalog([SKILL])
+    )
+    (error,) = [e for e in errors(messages) if e["message"].startswith("LivePerson")]
+    assert error["failure_type"] == "config_error"
+    assert error["message"].startswith("LivePerson denied access to account 123456 (HTTP 403")
+    assert "Workforce Management" in error["message"]
+
+
+def test_an_unknown_account_is_named(simulator: Simulator, tmp_path: Path) -> None:
+    messages = run_connector(tmp_path, "read", connector_config(simulator, account_id="999"), catalog([SKILL]))
+    assert [(e["failure_type"], e["message"]) for e in errors(messages)] == [
+        ("config_error", "LivePerson's Domain API does not know account '999' (HTTP 404). Check the Account ID.")
+    ]
+
+
+def test_a_state_the_connector_did_not_write_is_refused_in_one_line(simulator: Simulator, tmp_path: Path) -> None:
+    state = [
+        {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": SKILL}, "stream_state": {"intervalStart": "last tuesday"}},
+        }
+    ]
+    messages = run_connector(tmp_path, "read", connector_config(simulator), catalog([SKILL]), state=state)
+    (error,) = errors(messages)
+    assert error["failure_type"] == "config_error" and error["message"].startswith(
+        "skill_interval_metrics: the saved state {'intervalStart': 'last tuesday'} is not an RFC 3339 date-time."
+    )
+    (tmp_path / "broken.json").write_text("{not json")
+    done = subprocess.run(
+        [
+            str(SCRIPT),
+            "read",
+            "--config",
+            str(tmp_path / "config.json"),
+            "--catalog",
+            str(tmp_path / "catalog.json"),
+            "--state",
+            str(tmp_path / "broken.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    (line,) = [json.loads(x) for x in done.stdout.splitlines() if '"ERROR"' in x]
+    assert done.returncode == 1 and line["trace"]["error"]["failure_type"] == "config_error"
+    assert "Traceback" not in done.stdout
+
+
+def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anything(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    start = hours_ago(3 * 24, step=86400)
+    simulator.update(latency=0.05)
+    config = connector_config(simulator, start_date=rfc3339(start), page_size=100, num_workers=2)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog()))
+    process = subprocess.Popen(
+        [str(SCRIPT), "read", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    before: list[dict] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("{"):
+            before.append(json.loads(line))
+        if sum(m["type"] == "STATE" for m in before) >= 5:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=30)
+    simulator.update(latency=0)
+    simulator.requests.clear()
+    after = run_connector(tmp_path, "read", config, catalog(), state=final_states(before))
+    assert errors(after) == []
+    end = requested_end(simulator)
+    for stream in STREAMS:
+        for sync in (before, after):
+            emitted = [key(stream, r) for r in records(sync, stream)]
+            assert len(emitted) == len(set(emitted)), f"{stream}: a record was emitted twice in one sync"
+        assert compare(stream, union(stream, before, after), expected_records(simulator, stream, start, end)) == CLEAN

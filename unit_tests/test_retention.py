@@ -1,0 +1,63 @@
+"""A start older than the API's 14 days is clamped, with a warning naming what can no longer be read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.test.state_builder import StateBuilder
+from freezegun import freeze_time
+
+from source_interval_metrics import SourceIntervalMetrics
+from source_interval_metrics.retention import oldest_readable, unreadable_warning
+from unit_tests.conftest import catalog, config, metrics_request, mock_sign_in, page
+
+NOW = dt.datetime(2026, 11, 25, 10, 7, tzinfo=dt.UTC)
+SETTINGS = {"interval_duration": 15, "lookback_window": "PT1H"}
+
+
+def test_the_oldest_readable_interval_is_the_next_boundary_after_the_limit() -> None:
+    assert oldest_readable(NOW, 15) == dt.datetime(2026, 11, 11, 10, 30, tzinfo=dt.UTC)
+    assert oldest_readable(NOW, 1440) == dt.datetime(2026, 11, 12, tzinfo=dt.UTC)
+
+
+def test_a_stale_state_names_the_range_lost() -> None:
+    warning = unreadable_warning("skill_interval_metrics", SETTINGS, "2026-11-01T00:00:00Z", NOW)
+    assert warning == (
+        "skill_interval_metrics: the saved state (2026-11-01T00:00:00Z) asks for intervals LivePerson no longer "
+        "keeps (it keeps 14 days). The intervals from 2026-10-31T23:00:00Z to 2026-11-11T10:30:00Z can no longer "
+        "be read; the sync starts at 2026-11-11T10:30:00Z."
+    )
+
+
+def test_an_old_start_date_warns_and_a_recent_one_does_not() -> None:
+    old = unreadable_warning("s", {**SETTINGS, "start_date": "2026-01-01T00:00:00Z"}, None, NOW)
+    assert old is not None and "start_date (2026-01-01T00:00:00Z)" in old
+    assert unreadable_warning("s", {**SETTINGS, "start_date": "2026-11-20T00:00:00Z"}, None, NOW) is None
+    assert unreadable_warning("s", SETTINGS, None, NOW) is None
+    assert unreadable_warning("s", SETTINGS, "2026-11-24T00:00:00Z", NOW) is None
+
+
+@freeze_time(NOW)
+def test_a_sync_from_a_stale_state_starts_at_the_oldest_interval_and_warns() -> None:
+    stream = "skill_interval_metrics"
+    cfg = {key: value for key, value in config().items() if key != "start_date"}
+    state = StateBuilder().with_stream_state(stream, {"intervalStart": "2026-11-01T00:00:00Z"}).build()
+    configured = catalog(stream, sync_mode=SyncMode.incremental)
+    start = dt.datetime(2026, 11, 11, 10, 30, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+    with HttpMocker() as http_mocker:
+        mock_sign_in(http_mocker)
+        while start < end:
+            stop = min(start + dt.timedelta(days=1), end)
+            http_mocker.get(
+                metrics_request(stream, f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{stop:%Y-%m-%dT%H:%M:%SZ}"), page([])
+            )
+            start = stop
+        output = read(SourceIntervalMetrics(configured, cfg, state), cfg, configured, state)
+    assert not output.errors
+    assert output.is_in_logs("can no longer be read; the sync starts at 2026-11-11T10:30:00Z")
+    warnings = [log.log for log in output.logs if log.log.level.name == "WARN"]
+    assert any("2026-10-31T23:00:00Z to 2026-11-11T10:30:00Z" in w.message for w in warnings)
