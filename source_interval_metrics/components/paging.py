@@ -101,7 +101,7 @@ class NextPageKeyOrNextRef(PaginationStrategy):
             f"{stream}: LivePerson is still processing the intervals from {pending[0]}; this sync reads up to "
             "there and a later sync reads the rest."
         )
-        start = (stream_slice or {}).get("start_time")
+        start = stream_slice.get("start_time") if stream_slice else None
         if start is None or pending[0] <= start:
             return None
         return {"to": pending[0], "followed": ()}
