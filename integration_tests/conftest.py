@@ -102,14 +102,18 @@ def run_connector(
     catalog: dict[str, Any] | None = None,
     state: list[dict[str, Any]] | None = None,
     timeout: float = 300,
+    output: list[str] | None = None,
+    debug: bool = False,
 ) -> list[dict[str, Any]]:
-    """Run the installed console script; its stdout parsed as Airbyte messages."""
-    args = [str(SCRIPT), verb, "--config", _write(tmp_path / "config.json", config)]
+    """Run the installed console script; its stdout parsed as Airbyte messages (stdout+stderr into `output`)."""
+    args = [str(SCRIPT), verb, "--config", _write(tmp_path / "config.json", config)] + (["--debug"] if debug else [])
     if catalog is not None:
         args += ["--catalog", _write(tmp_path / "catalog.json", catalog)]
     if state is not None:
         args += ["--state", _write(tmp_path / "state.json", state)]
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+    if output is not None:
+        output.append(done.stdout + done.stderr)
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 

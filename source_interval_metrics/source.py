@@ -17,9 +17,12 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     FailureType,
     Status,
+    Type,
 )
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
-from airbyte_cdk.sources.types import ConnectionDefinition
+from airbyte_cdk.sources.types import ConnectionDefinition, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
@@ -27,6 +30,14 @@ from source_interval_metrics import config as config_rules
 from source_interval_metrics import retention, service_hosts
 
 MANIFEST = "manifest.yaml"
+CHECK_STREAM = "skill_interval_metrics"
+# The CDK's words when a fresh OAuth token is refused too; ours say what to check.
+CDK_REFUSED_TOKEN = "Refreshed OAuth access token is rejected by the API."
+REFUSED_TOKEN = (
+    "LivePerson refused a freshly issued access token (HTTP 401). The OAuth 2.0 application needs the "
+    "Data > Workforce Management permission, and LivePerson must enable LEUI.BAM_Enabled, "
+    "Common.WorkforceManagement_AHT and lp-agentactivity-app.wfm-nrt-interval-metrics for the account."
+)
 
 
 @cache
@@ -42,6 +53,14 @@ def manifest() -> ConnectionDefinition:
 def connection_specification() -> Mapping[str, Any]:
     spec: Mapping[str, Any] = manifest()["spec"]["connection_specification"]
     return spec
+
+
+def _actionable(message: AirbyteMessage) -> AirbyteMessage:
+    """The message, with the CDK's generic words for a refused refreshed token replaced by what to check."""
+    if message.type == Type.TRACE and message.trace and message.trace.error:
+        if message.trace.error.message == CDK_REFUSED_TOKEN:
+            message.trace.error.message = REFUSED_TOKEN
+    return message
 
 
 class SourceIntervalMetrics(YamlDeclarativeSource):
@@ -100,12 +119,43 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         self._config = self._config_for_validation = service_hosts.resolve(self._config)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Find the hosts, sign in, read one entry of the last hour; a failure names the step and what to do."""
         try:
             self._configure_for(config)
-            self._resolve_service_hosts()
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        return super().check(logger, config)
+        steps = (
+            ("Finding the account's hosts", self._resolve_service_hosts),
+            ("Signing in", lambda: self._check_requester().get_authenticator().get_auth_header()),
+            ("Reading interval metrics", self._read_one_entry_of_the_last_hour),
+        )
+        for step, action in steps:
+            try:
+                action()
+            except AirbyteTracedException as error:
+                return AirbyteConnectionStatus(status=Status.FAILED, message=f"{step} failed: {error.message}")
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def _check_requester(self) -> HttpRequester:
+        """The skill stream's requester, as the manifest declares it, asking for one entry per page."""
+        if not hasattr(self, "_requester_for_check"):
+            definition = self._source_config["streams"][0]["retriever"]["requester"]
+            self._requester_for_check = self._constructor.create_component(
+                HttpRequesterModel, definition, {**self._config, "page_size": 1}, name=CHECK_STREAM
+            )
+        requester: HttpRequester = self._requester_for_check
+        return requester
+
+    def _read_one_entry_of_the_last_hour(self) -> None:
+        end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        window = StreamSlice(
+            partition={},
+            cursor_slice={
+                "start_time": f"{end - dt.timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+                "end_time": f"{end - dt.timedelta(seconds=1):%Y-%m-%dT%H:%M:%SZ}",
+            },
+        )
+        self._check_requester().send_request(stream_slice=window, request_params={"from": window["start_time"]})
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._configure_for(config)
@@ -121,7 +171,8 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         self._configure_for(config, catalog, state)
         self._warn_about_unreadable_intervals(catalog, state or [])
         self._resolve_service_hosts()
-        yield from super().read(logger, config, catalog, state)
+        for message in super().read(logger, config, catalog, state):
+            yield _actionable(message)
 
     def _warn_about_unreadable_intervals(
         self, catalog: ConfiguredAirbyteCatalog, state: list[AirbyteStateMessage]

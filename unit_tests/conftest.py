@@ -12,6 +12,7 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_interval_metrics import service_hosts
+from source_interval_metrics.components import SentinelClientCredentials
 
 ACCOUNT = "123456"
 DOMAIN_API = "https://api.liveperson.net"
@@ -101,8 +102,8 @@ def page(
     return HttpResponse(json.dumps(body), status)
 
 
-def mock_sign_in(http_mocker: HttpMocker) -> None:
-    """The Domain API answers for both services, and Sentinel issues a token."""
+def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = None) -> None:
+    """The Domain API answers for both services, and Sentinel issues a token (or the answers given, in turn)."""
     for service, host in (("agentActivityDomain", AGENT_ACTIVITY_HOST), ("sentinel", SENTINEL_HOST)):
         http_mocker.get(
             HttpRequest(
@@ -114,14 +115,17 @@ def mock_sign_in(http_mocker: HttpMocker) -> None:
     http_mocker.post(
         HttpRequest(
             f"https://{SENTINEL_HOST}/sentinel/api/v2/account/{ACCOUNT}/app/token",
-            body="grant_type=client_credentials&client_id=client-id-0001&client_secret=client-secret-0001",
+            body="client_id=client-id-0001&client_secret=client-secret-0001&grant_type=client_credentials",
         ),
-        HttpResponse(json.dumps({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600})),
+        tokens or HttpResponse(json.dumps({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600})),
     )
 
 
 @pytest.fixture(autouse=True)
-def fresh_service_host_cache() -> Iterator[None]:
+def fresh_caches() -> Iterator[None]:
+    """Host look-ups and tokens are cached per process; every test starts without them."""
     service_hosts._cache.clear()
+    SentinelClientCredentials._tokens.clear()
     yield
     service_hosts._cache.clear()
+    SentinelClientCredentials._tokens.clear()

@@ -116,6 +116,8 @@ class Routes(BaseHTTPRequestHandler):
     def _interval_metrics(self, account: str) -> None:
         s = self.sim.settings
         self.sim.count("interval_metrics")
+        if s.revoke_tokens_after and self.sim.stats["interval_metrics"] == s.revoke_tokens_after + 1:
+            self.sim.revoke_tokens()
         if s.latency:
             time.sleep(s.latency)
         problem = self.sim.authorized(

@@ -55,6 +55,7 @@ class Settings:
     fault_sequence: list[int] = field(default_factory=list)  # answered, in order, before anything else
     retry_after: int = 1
     latency: float = 0.0  # seconds added to every interval-metrics request
+    revoke_tokens_after: int = 0  # revoke every token once, when this many interval-metrics requests were served
     fault_seed: int = 7
 
 
@@ -66,6 +67,7 @@ class Simulator:
         self.stats: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
         self._tokens: dict[str, float] = {}
+        self.issued_tokens: list[str] = []
         self._nonces: set[str] = set()
         self._lock = threading.Lock()
         self._faults = random.Random(self.settings.fault_seed)
@@ -158,6 +160,7 @@ class Simulator:
         token = "sim." + secrets.token_urlsafe(24)
         with self._lock:
             self._tokens[token] = time.time() + self.settings.token_ttl
+            self.issued_tokens.append(token)
         return token
 
     def authorized(self, method: str, url: str, headers: dict[str, str]) -> str | None:

@@ -1,6 +1,6 @@
 """The few components the manifest cannot express declaratively; each does one job."""
 
-from source_interval_metrics.components.auth import OAuth1Authenticator
+from source_interval_metrics.components.auth import OAuth1Authenticator, SentinelClientCredentials
 from source_interval_metrics.components.errors import LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
@@ -14,4 +14,5 @@ __all__ = [
     "LivePersonResponseCodes",
     "NextPageKeyOrNextRef",
     "OAuth1Authenticator",
+    "SentinelClientCredentials",
 ]

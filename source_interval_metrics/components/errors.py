@@ -109,7 +109,10 @@ class LivePersonResponseCodes(DefaultErrorHandler):
 
 @dataclass
 class LivePersonBackoff(BackoffStrategy):
-    """429: Retry-After (at least 1 s), doubling to a minute; 5xx, bad bodies, timeouts: 5, 10, 15 s, then fail."""
+    """429: Retry-After (at least 1 s), doubling to a minute; 5xx, bad bodies, timeouts: 5, 10, 15 s, then fail.
+
+    A 401 is retried straight away: the CDK has just fetched a new token.
+    """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -120,6 +123,8 @@ class LivePersonBackoff(BackoffStrategy):
     def backoff_time(
         self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
     ) -> float | None:
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 401:
+            return 0.001  # retried once, at once, with a fresh token
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
             if attempt_count > RATE_LIMIT_RETRIES:
                 self._give_up(response_or_exception, RATE_LIMIT_RETRIES)

@@ -1,0 +1,115 @@
+"""Signing in: one shared OAuth 2.0 token, renewed before it expires and after a 401; clear refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from freezegun import freeze_time
+
+from source_interval_metrics import SourceIntervalMetrics
+from source_interval_metrics.components import SentinelClientCredentials
+from source_interval_metrics.source import REFUSED_TOKEN
+from unit_tests.conftest import (
+    ACCOUNT,
+    SENTINEL_HOST,
+    STREAMS,
+    catalog,
+    config,
+    entry,
+    metrics_request,
+    mock_sign_in,
+    page,
+)
+
+NOW = "2026-11-25T10:07:00Z"
+TOKEN_URL = f"https://{SENTINEL_HOST}/sentinel/api/v2/account/{ACCOUNT}/app/token"
+WINDOW = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
+
+
+def token_request() -> HttpRequest:
+    return HttpRequest(
+        TOKEN_URL, body="client_id=client-id-0001&client_secret=client-secret-0001&grant_type=client_credentials"
+    )
+
+
+def token_answer(token: str, lifetime: int = 3600) -> HttpResponse:
+    return HttpResponse(json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": lifetime}))
+
+
+def authenticator() -> SentinelClientCredentials:
+    return SentinelClientCredentials(
+        config={"account_id": ACCOUNT},
+        parameters={},
+        token_url=TOKEN_URL,
+        client_id="client-id-0001",
+        client_secret="client-secret-0001",
+    )
+
+
+@freeze_time(NOW)
+def test_one_token_serves_every_stream() -> None:
+    cfg = config(start_date="2026-11-25T00:00:00Z")
+    with HttpMocker() as http_mocker:
+        mock_sign_in(http_mocker)
+        for stream in STREAMS:
+            http_mocker.get(metrics_request(stream, *WINDOW), page([]))
+        output = read(SourceIntervalMetrics(catalog(), cfg, None), cfg, catalog())
+    assert not output.errors
+    assert SentinelClientCredentials._tokens  # fetched once: HttpMocker allows the token POST a single answer
+
+
+def test_a_token_is_renewed_before_it_expires() -> None:
+    request = token_request()
+    with HttpMocker() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
+        http_mocker.post(request, [token_answer("token-one-0001", 600), token_answer("token-two-0002", 600)])
+        assert authenticator().token == "Bearer token-one-0001"
+        clock.tick(530)  # 70 s before expiry: still good
+        assert authenticator().token == "Bearer token-one-0001"
+        clock.tick(20)  # 50 s before expiry: renewed
+        assert authenticator().token == "Bearer token-two-0002"
+        http_mocker.assert_number_of_calls(request, 2)
+
+
+@freeze_time(NOW)
+def test_a_revoked_token_is_replaced_once_and_the_read_goes_on() -> None:
+    stream = "skill_interval_metrics"
+    cfg = config(start_date="2026-11-25T00:00:00Z")
+    with HttpMocker() as http_mocker:
+        mock_sign_in(http_mocker, tokens=[token_answer("token-one-0001"), token_answer("token-two-0002")])
+        http_mocker.get(
+            metrics_request(stream, *WINDOW),
+            [
+                HttpResponse('{"message": "Unauthorized: unknown or revoked token"}', 401),
+                page([entry("2026-11-25T09:00:00Z", "2026-11-25T09:15:00Z", skillId=1)]),
+            ],
+        )
+        configured = catalog(stream, sync_mode=SyncMode.incremental)
+        output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+    assert not output.errors and len(output.records) == 1
+
+
+@freeze_time(NOW)
+def test_a_token_refused_even_when_fresh_is_a_config_error_that_says_what_to_check() -> None:
+    stream = "skill_interval_metrics"
+    cfg = config(start_date="2026-11-25T00:00:00Z")
+    with HttpMocker() as http_mocker:
+        mock_sign_in(http_mocker, tokens=[token_answer("token-one-0001"), token_answer("token-two-0002")])
+        http_mocker.get(metrics_request(stream, *WINDOW), HttpResponse('{"message": "Unauthorized"}', 401))
+        configured = catalog(stream, sync_mode=SyncMode.incremental)
+        output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+    refused = [m.trace.error for m in output.errors if m.trace.error.message == REFUSED_TOKEN]
+    assert len(refused) == 1 and refused[0].failure_type == FailureType.config_error
+
+
+def test_a_wrong_client_secret_is_a_config_error_naming_the_account() -> None:
+    with HttpMocker() as http_mocker:
+        http_mocker.post(token_request(), HttpResponse('{"error": "invalid_client"}', 401))
+        with pytest.raises(AirbyteTracedException) as raised:
+            authenticator().get_auth_header()
+    assert raised.value.failure_type == FailureType.config_error
+    assert "refused the OAuth 2.0 client for account 123456 (HTTP 401: invalid_client)" in str(raised.value.message)
