@@ -242,3 +242,15 @@ def test_oauth1_signs_with_hmac_sha1_and_a_fresh_nonce_each_time() -> None:
     assert signature.verify_hmac_sha1(first, "app-secret-1", "token-secret-1")
     assert not signature.verify_hmac_sha1(first, "wrong-secret", "token-secret-1")
     assert first.nonce != second.nonce
+
+
+def test_oauth1_signs_a_retried_request_afresh_and_validly() -> None:
+    """The CDK applies the authenticator again to the same prepared request before each retry."""
+    authenticator = OAuth1Authenticator(config={}, parameters={}, **OAUTH1)
+    prepared = requests.Request("GET", REQUEST_URL).prepare()
+    authenticator(prepared)
+    first = prepared.headers["Authorization"]
+    authenticator(prepared)
+    again = BaseEndpoint(None)._create_request(prepared.url, "GET", "", dict(prepared.headers))
+    assert prepared.headers["Authorization"] != first
+    assert signature.verify_hmac_sha1(again, "app-secret-1", "token-secret-1")
