@@ -5,15 +5,15 @@ BIN := $(VENV)/bin
 UV_VERSION := $(shell sed -n 's/^uv==//p' requirements-dev.lock)
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install lint typecheck test unit integration demo lock clean
+.PHONY: install lint typecheck test unit demo bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): $(BIN)/python requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --editable .
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements-dev.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps --editable .
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -42,3 +42,6 @@ clean:
 
 demo: install
 	$(BIN)/python -m demo
+
+bench: install
+	$(BIN)/python -m bench.run

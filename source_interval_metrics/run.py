@@ -46,7 +46,14 @@ def _config_error(error: Exception) -> AirbyteTracedException:
     )
 
 
+# The CDK hands every record from its worker threads to the main thread. With Python's default 5 ms GIL switch
+# interval the threads spend much of their time handing the GIL over; 50 ms cut the CPU of a 61,000-record read
+# by about a quarter on 2 cores, and made latency-bound reads faster too (see bench/ and the README).
+GIL_SWITCH_INTERVAL = 0.05
+
+
 def run() -> None:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     args = sys.argv[1:]
     try:
         catalog, config, state = (

@@ -135,6 +135,7 @@ def segments_between(account: str, start: int, end: int, conversations_per_day: 
         day += dt.timedelta(days=1)
 
 
+@lru_cache(maxsize=512)
 def interval_metrics(
     account: str,
     grouping: str,
@@ -144,8 +145,11 @@ def interval_metrics(
     start: int,
     end: int,
     conversations_per_day: int,
-) -> list[dict[str, object]]:
-    """Entries, as the API nests them, for the intervals of `interval_minutes` that start in [start, end)."""
+) -> tuple[dict[str, object], ...]:
+    """Entries, as the API nests them, for the intervals of `interval_minutes` that start in [start, end).
+
+    Cached: every page of a window asks for the same entries. Callers must not change them.
+    """
     roster = {a.id: a for a in agents(account)}
     length = interval_minutes * 60
     totals: dict[tuple[int, int | str], dict[str, int]] = {}
@@ -196,7 +200,7 @@ def interval_metrics(
             metrics = {name: value for name, value in metrics.items() if name not in SKILL_ONLY_METRICS}
         entry["metrics"] = metrics
         entries.append(entry)
-    return entries
+    return tuple(entries)
 
 
 def rfc3339(epoch: int) -> str:

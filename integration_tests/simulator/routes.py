@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 from integration_tests.simulator import data
 from integration_tests.simulator.server import (
     FAULT_ANSWERS,
@@ -41,7 +43,7 @@ class Routes(BaseHTTPRequestHandler):
     # --- plumbing -----------------------------------------------------------------------------------------------
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        payload = body if isinstance(body, bytes) else orjson.dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -21,8 +22,8 @@ def decoded(response: requests.Response) -> Mapping[str, Any] | None:
     body = getattr(response, _BODY, None)
     if body is None:
         try:
-            parsed = response.json()
-        except ValueError:
+            parsed = orjson.loads(response.content)
+        except (orjson.JSONDecodeError, TypeError):
             parsed = None
         body = parsed if isinstance(parsed, Mapping) else _NOT_JSON
         setattr(response, _BODY, body)
