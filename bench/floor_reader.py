@@ -31,7 +31,7 @@ IDS = ("skillId", "agentGroupId", "agentId")
 
 
 def windows(start: int, step: int) -> list[tuple[int, int]]:
-    """One-day windows from `start` (no earlier than the API's 14 days, plus 15 minutes) to the last finished interval."""
+    """One-day windows from `start` (not before the API's 14 days, plus 15 minutes) to the last finished interval."""
     now = int(time.time())
     oldest = now - 14 * 86400 + 900
     start = max(start, oldest + (-oldest % step))

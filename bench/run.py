@@ -6,6 +6,7 @@ Prints medians of wall time, CPU time, requests and peak RSS, and each figure's 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -14,13 +15,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import contextlib
-import urllib.request
-from collections.abc import Iterator
 
 BIN = Path(sys.executable).parent
 CONNECTOR = BIN / "source-interval-metrics"
