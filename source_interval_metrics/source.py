@@ -124,10 +124,16 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
             self._configure_for(config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        try:
+            self._resolve_service_hosts()
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(
+                status=Status.FAILED, message=f"Finding the account's hosts failed: {error.message}"
+            )
+        requester = self._requester_asking_for_one_entry()
         steps = (
-            ("Finding the account's hosts", self._resolve_service_hosts),
-            ("Signing in", lambda: self._check_requester().get_authenticator().get_auth_header()),
-            ("Reading interval metrics", self._read_one_entry_of_the_last_hour),
+            ("Signing in", lambda: requester.get_authenticator().get_auth_header()),
+            ("Reading interval metrics", lambda: self._read_the_last_hour(requester)),
         )
         for step, action in steps:
             try:
@@ -136,17 +142,16 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
                 return AirbyteConnectionStatus(status=Status.FAILED, message=f"{step} failed: {error.message}")
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
-    def _check_requester(self) -> HttpRequester:
-        """The skill stream's requester, as the manifest declares it, asking for one entry per page."""
-        if not hasattr(self, "_requester_for_check"):
-            definition = self._source_config["streams"][0]["retriever"]["requester"]
-            self._requester_for_check = self._constructor.create_component(
-                HttpRequesterModel, definition, {**self._config, "page_size": 1}, name=CHECK_STREAM
-            )
-        requester: HttpRequester = self._requester_for_check
+    def _requester_asking_for_one_entry(self) -> HttpRequester:
+        """The skill stream's requester, as the manifest declares it, with a page size of one."""
+        definition = self._source_config["streams"][0]["retriever"]["requester"]
+        requester: HttpRequester = self._constructor.create_component(
+            HttpRequesterModel, definition, {**self._config, "page_size": 1}, name=CHECK_STREAM
+        )
         return requester
 
-    def _read_one_entry_of_the_last_hour(self) -> None:
+    @staticmethod
+    def _read_the_last_hour(requester: HttpRequester) -> None:
         end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
         window = StreamSlice(
             partition={},
@@ -155,7 +160,7 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
                 "end_time": f"{end - dt.timedelta(seconds=1):%Y-%m-%dT%H:%M:%SZ}",
             },
         )
-        self._check_requester().send_request(stream_slice=window, request_params={"from": window["start_time"]})
+        requester.send_request(stream_slice=window, request_params={"from": window["start_time"]})
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._configure_for(config)

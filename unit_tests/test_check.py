@@ -1,0 +1,73 @@
+"""`check`: find the hosts, sign in, read one entry of the last completed hour; a failure names the step."""
+
+from __future__ import annotations
+
+import json
+
+from airbyte_cdk.models import Status
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from freezegun import freeze_time
+
+from source_interval_metrics import SourceIntervalMetrics
+from unit_tests.conftest import ACCOUNT, DOMAIN_API, config, metrics_request, mock_sign_in, page
+
+NOW = "2026-11-25T10:07:00Z"
+SKILL = "skill_interval_metrics"
+
+
+def check(cfg: dict) -> tuple[Status, str | None]:
+    status = SourceIntervalMetrics(None, cfg, None).check(None, cfg)  # type: ignore[arg-type]
+    return status.status, status.message
+
+
+@freeze_time(NOW)
+def test_check_reads_one_entry_of_the_last_completed_hour() -> None:
+    with HttpMocker() as http_mocker:
+        mock_sign_in(http_mocker)
+        http_mocker.get(metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"), page([]))
+        assert check(config()) == (Status.SUCCEEDED, None)
+
+
+@freeze_time(NOW)
+def test_check_names_the_domain_api_when_the_account_is_unknown() -> None:
+    with HttpMocker() as http_mocker:
+        http_mocker.get(
+            HttpRequest(
+                f"{DOMAIN_API}/api/account/{ACCOUNT}/service/agentActivityDomain/baseURI.json",
+                query_params={"version": "1.0"},
+            ),
+            HttpResponse("{}", 404),
+        )
+        status, message = check(config())
+    assert status == Status.FAILED
+    assert message == (
+        "Finding the account's hosts failed: LivePerson's Domain API does not know account '123456' "
+        "(HTTP 404). Check the Account ID."
+    )
+
+
+@freeze_time(NOW)
+def test_check_names_signing_in_when_sentinel_refuses_the_client() -> None:
+    with HttpMocker() as http_mocker:
+        mock_sign_in(http_mocker, tokens=[HttpResponse(json.dumps({"error": "invalid_client"}), 401)])
+        status, message = check(config())
+    assert status == Status.FAILED and message is not None
+    assert message.startswith(
+        "Signing in failed: LivePerson's Sentinel refused the OAuth 2.0 client for account "
+        "123456 (HTTP 401: invalid_client)."
+    )
+
+
+@freeze_time(NOW)
+def test_check_names_the_api_when_it_denies_access() -> None:
+    with HttpMocker() as http_mocker:
+        mock_sign_in(http_mocker)
+        http_mocker.get(
+            metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"),
+            HttpResponse('{"message": "Forbidden"}', 403),
+        )
+        status, message = check(config())
+    assert status == Status.FAILED and message is not None
+    assert message.startswith(
+        "Reading interval metrics failed: LivePerson denied access to account 123456 (HTTP 403: Forbidden)."
+    )
