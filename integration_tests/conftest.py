@@ -14,6 +14,7 @@ import pytest
 
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
+from integration_tests.simulator.routes import _epoch
 from unit_tests.schemas import assert_valid_records
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
@@ -24,6 +25,7 @@ STREAMS = {
     "conversation_interval_metrics": ("conversation", "conversationId"),
 }
 NOT_FOR_CONVERSATIONS = {"consumerMessages", "agentMessages"}
+CLEAN = {"missing": 0, "extra": 0, "duplicates": 0, "different": 0}
 
 
 GENERATED = Path(__file__).resolve().parent / "generated"
@@ -164,6 +166,11 @@ def expected_records(
     return expected
 
 
+def requested_end(simulator: Simulator) -> int:
+    """The exclusive end of the last window the connector asked for (it depends on the clock at the time)."""
+    return max(_epoch(query["to"], "to") for query in simulator.requests)
+
+
 def key(stream: str, record: dict[str, Any]) -> tuple[str, str, Any]:
     return record["accountId"], record["intervalStart"], record[STREAMS[stream][1]]
 
@@ -179,3 +186,32 @@ def compare(stream: str, emitted: list[dict[str, Any]], expected: list[dict[str,
         "duplicates": len(emitted_keys) - len(set(emitted_keys)),
         "different": sum(1 for k, r in wanted.items() if k in by_key and by_key[k] != r),
     }
+
+
+def assert_answers_spec_and_discover(command: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> None:
+    """The connector started by `command`, run from an unrelated directory, answers spec and discover."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "manifest.yaml").write_text("not: the connector's manifest\n")  # must not be picked up
+
+    def messages(*args: str) -> list[dict[str, Any]]:
+        done = subprocess.run([*command, *args], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+    (spec,) = [m["spec"] for m in messages("spec") if m["type"] == "SPEC"]
+    assert set(spec["connectionSpecification"]["required"]) == {"account_id", "credentials"}
+    config = _write(
+        elsewhere / "config.json",
+        {
+            "account_id": "123456",
+            "credentials": {
+                "auth_type": "oauth2",
+                "client_id": "client-id-0001",
+                "client_secret": "client-secret-0001",
+            },
+        },
+    )
+    (catalog,) = [m["catalog"] for m in messages("discover", "--config", config) if m["type"] == "CATALOG"]
+    assert {stream["name"] for stream in catalog["streams"]} == set(STREAMS)
+    assert all(stream["json_schema"]["properties"]["intervalStart"] for stream in catalog["streams"])

@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 
 from integration_tests.conftest import (
+    CLEAN,
     catalog,
     compare,
     connector_config,
     errors,
     expected_records,
     records,
+    requested_end,
     run_connector,
 )
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.routes import _epoch
 
-CLEAN = {"missing": 0, "extra": 0, "duplicates": 0, "different": 0}
 SKILL = "skill_interval_metrics"
 
 
@@ -43,7 +43,7 @@ def read_skill(simulator: Simulator, tmp_path: Path, start: int, **config: Any) 
         tmp_path, "read", connector_config(simulator, start_date=rfc3339(start), **config), catalog([SKILL])
     )
     assert errors(messages) == []
-    end = max(_epoch(query["to"], "to") for query in simulator.requests)
+    end = requested_end(simulator)
     assert compare(SKILL, records(messages, SKILL), expected_records(simulator, SKILL, start, end)) == CLEAN
     return messages
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from integration_tests.conftest import (
+    CLEAN,
     SCRIPT,
     STREAMS,
     catalog,
@@ -20,23 +21,18 @@ from integration_tests.conftest import (
     final_states,
     key,
     records,
+    requested_end,
     run_connector,
 )
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.routes import _epoch
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 
-CLEAN = {"missing": 0, "extra": 0, "duplicates": 0, "different": 0}
 SKILL = "skill_interval_metrics"
 
 
 def hours_ago(hours: float, step: int = 900) -> int:
     return int(time.time() - hours * 3600) // step * step
-
-
-def requested_end(simulator: Simulator) -> int:
-    return max(_epoch(query["to"], "to") for query in simulator.requests)
 
 
 def union(stream: str, *syncs: list[dict]) -> list[dict]:

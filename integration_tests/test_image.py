@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from integration_tests.conftest import catalog, compare, connector_config, expected_records
+from integration_tests.conftest import CLEAN, catalog, compare, connector_config, expected_records, requested_end
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.routes import _epoch
 
 pytestmark = pytest.mark.image_tests
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +57,5 @@ def test_the_image_checks_and_reads_the_simulator(docker_client: Any, simulator:
         docker_client, tmp_path, "read", "--config", "/secrets/config.json", "--catalog", "/secrets/catalog.json"
     )
     emitted = [m["record"]["data"] for m in read if m["type"] == "RECORD"]
-    end = max(_epoch(query["to"], "to") for query in simulator.requests)
-    assert compare(SKILL, emitted, expected_records(simulator, SKILL, start, end)) == {
-        "missing": 0,
-        "extra": 0,
-        "duplicates": 0,
-        "different": 0,
-    }
+    end = requested_end(simulator)
+    assert compare(SKILL, emitted, expected_records(simulator, SKILL, start, end)) == CLEAN

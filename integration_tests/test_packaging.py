@@ -17,6 +17,8 @@ import yaml
 from dockerfile_parse import DockerfileParser
 from jsonschema import Draft7Validator
 
+from integration_tests.conftest import assert_answers_spec_and_discover
+
 ROOT = Path(__file__).resolve().parent.parent
 METADATA_SCHEMA = (
     Path(airbyte_connector_models.__file__).parent / "metadata" / "v0" / "ConnectorMetadataDefinitionV0.json"
@@ -133,33 +135,7 @@ def test_replaying_the_dockerfile_gives_a_working_connector(tmp_path: Path) -> N
         elif kind == "ENTRYPOINT":
             entrypoint = json.loads(value)
     assert entrypoint == [env["AIRBYTE_ENTRYPOINT"]]
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    spec = subprocess.run(entrypoint + ["spec"], cwd=elsewhere, env=env, capture_output=True, text=True, check=True)
-    assert '"type":"SPEC"' in spec.stdout
-    config = elsewhere / "config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "account_id": "123456",
-                "credentials": {
-                    "auth_type": "oauth2",
-                    "client_id": "client-id-0001",
-                    "client_secret": "client-secret-0001",
-                },
-            }
-        )
-    )
-    discover = subprocess.run(
-        entrypoint + ["discover", "--config", str(config)],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    catalog = [json.loads(line) for line in discover.stdout.splitlines() if '"CATALOG"' in line]
-    assert len(catalog) == 1 and len(catalog[0]["catalog"]["streams"]) == 4
+    assert_answers_spec_and_discover(entrypoint, tmp_path, env)
     assert not (workdir / "dist").exists(), "the Dockerfile should not leave its wheel behind"
 
 

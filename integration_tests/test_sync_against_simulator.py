@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from integration_tests.conftest import (
+    CLEAN,
     STREAMS,
     catalog,
     compare,
@@ -18,19 +19,11 @@ from integration_tests.conftest import (
     final_states,
     key,
     records,
+    requested_end,
     run_connector,
 )
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
-
-CLEAN = {"missing": 0, "extra": 0, "duplicates": 0, "different": 0}
-
-
-def requested_end(simulator: Simulator) -> int:
-    """The exclusive end of the last window the connector asked for (it depends on the clock at the time)."""
-    from integration_tests.simulator.routes import _epoch
-
-    return max(_epoch(query["to"], "to") for query in simulator.requests)
 
 
 @pytest.mark.parametrize("paging", ["nextPageKey", "refs"])

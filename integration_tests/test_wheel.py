@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from integration_tests.conftest import assert_answers_spec_and_discover
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAMS = {
@@ -51,35 +52,5 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin" / "source-interval-metrics"
 
 
-def messages(script: Path, *args: str, cwd: Path) -> list[dict]:
-    done = subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-
-
 def test_the_installed_wheel_answers_spec_and_discover_from_another_directory(installed: Path, tmp_path: Path) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "manifest.yaml").write_text("not: the connector's manifest\n")  # must not be picked up
-    spec = [m["spec"] for m in messages(installed, "spec", cwd=elsewhere) if m["type"] == "SPEC"]
-    assert spec and set(spec[0]["connectionSpecification"]["required"]) == {"account_id", "credentials"}
-    config = elsewhere / "config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "account_id": "123456",
-                "credentials": {
-                    "auth_type": "oauth2",
-                    "client_id": "client-id-0001",
-                    "client_secret": "client-secret-0001",
-                },
-            }
-        )
-    )
-    (catalog,) = [
-        m["catalog"]
-        for m in messages(installed, "discover", "--config", str(config), cwd=elsewhere)
-        if m["type"] == "CATALOG"
-    ]
-    assert {stream["name"] for stream in catalog["streams"]} == STREAMS
-    assert all(stream["json_schema"]["properties"]["intervalStart"] for stream in catalog["streams"])
+    assert_answers_spec_and_discover([str(installed)], tmp_path)

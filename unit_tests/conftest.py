@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -78,6 +79,14 @@ def metrics_request(stream: str, start: str, end: str, **extra: str) -> HttpRequ
     }
     query.update(extra)
     return HttpRequest(METRICS_URL, query_params=query)
+
+
+def mock_daily_windows(http_mocker: HttpMocker, stream: str, start: dt.datetime, end: dt.datetime) -> None:
+    """An empty page for every one-day window from `start` to `end`, as the connector cuts them."""
+    while start < end:
+        stop = min(start + dt.timedelta(days=1), end)
+        http_mocker.get(metrics_request(stream, f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{stop:%Y-%m-%dT%H:%M:%SZ}"), page([]))
+        start = stop
 
 
 def entry(start: str, end: str, **fields: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from unit_tests.conftest import (
     config,
     entry,
     metrics_request,
+    mock_daily_windows,
     mock_sign_in,
     page,
 )
@@ -262,12 +263,6 @@ def test_windows_never_reach_past_the_api_s_fourteen_days(start_date: str | None
     end = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
     with HttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
-        while start < end:
-            window_end = min(start + dt.timedelta(days=1), end)
-            http_mocker.get(
-                metrics_request(SKILL, f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{window_end:%Y-%m-%dT%H:%M:%SZ}"),
-                page([]),
-            )
-            start = window_end
+        mock_daily_windows(http_mocker, SKILL, start, end)
         output = run(cfg, SKILL)
     assert output.records == []

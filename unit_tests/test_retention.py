@@ -12,7 +12,7 @@ from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.retention import oldest_readable, unreadable_warning
-from unit_tests.conftest import catalog, config, metrics_request, mock_sign_in, page
+from unit_tests.conftest import catalog, config, mock_daily_windows, mock_sign_in
 
 NOW = dt.datetime(2026, 11, 25, 10, 7, tzinfo=dt.UTC)
 SETTINGS = {"interval_duration": 15, "lookback_window": "PT1H"}
@@ -50,12 +50,7 @@ def test_a_sync_from_a_stale_state_starts_at_the_oldest_interval_and_warns() -> 
     end = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
     with HttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
-        while start < end:
-            stop = min(start + dt.timedelta(days=1), end)
-            http_mocker.get(
-                metrics_request(stream, f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{stop:%Y-%m-%dT%H:%M:%SZ}"), page([])
-            )
-            start = stop
+        mock_daily_windows(http_mocker, stream, start, end)
         output = read(SourceIntervalMetrics(configured, cfg, state), cfg, configured, state)
     assert not output.errors
     assert output.is_in_logs("can no longer be read; the sync starts at 2026-11-11T10:30:00Z")
