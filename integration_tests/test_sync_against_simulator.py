@@ -68,3 +68,13 @@ def test_incremental_syncs_pick_up_where_the_state_left_off(simulator: Simulator
 def test_check_succeeds_against_the_simulator(simulator: Simulator, tmp_path: Path) -> None:
     messages = run_connector(tmp_path, "check", connector_config(simulator))
     assert [m["connectionStatus"]["status"] for m in messages if m["type"] == "CONNECTION_STATUS"] == ["SUCCEEDED"]
+
+
+def test_pointing_domain_alone_at_the_simulator_is_enough(simulator: Simulator, tmp_path: Path) -> None:
+    config = {k: v for k, v in connector_config(simulator).items() if k != "domain_api_url"}
+    config.update(domain=simulator.url, start_date=rfc3339(int(time.time()) // 900 * 900 - 3 * 3600))
+    checked = run_connector(tmp_path, "check", config)
+    assert [m["connectionStatus"]["status"] for m in checked if m["type"] == "CONNECTION_STATUS"] == ["SUCCEEDED"]
+    messages = run_connector(tmp_path, "read", config, catalog(["skill_interval_metrics"]))
+    assert errors(messages) == [] and records(messages, "skill_interval_metrics")
+    assert simulator.stats["domain"] == 0

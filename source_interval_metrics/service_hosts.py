@@ -13,6 +13,7 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+DEFAULT_DOMAIN_API = "https://api.liveperson.net"
 AGENT_ACTIVITY = "agentActivityDomain"
 SENTINEL = "sentinel"
 CACHE_SECONDS = 60.0
@@ -53,7 +54,11 @@ def resolve(config: Mapping[str, Any]) -> dict[str, Any]:
     else:
         resolved["agent_activity_base_url"] = lookup(api, account, AGENT_ACTIVITY)
     if config["credentials"].get("auth_type") == "oauth2":
-        resolved["sentinel_base_url"] = lookup(api, account, SENTINEL)
+        if "://" in (config.get("domain") or "") and api == DEFAULT_DOMAIN_API:
+            # A domain given as a URL is a test server serving every service; nothing to ask LivePerson.
+            resolved["sentinel_base_url"] = resolved["agent_activity_base_url"]
+        else:
+            resolved["sentinel_base_url"] = lookup(api, account, SENTINEL)
     return resolved
 
 

@@ -88,3 +88,14 @@ def test_a_domain_api_outage_is_retried_with_growing_pauses_then_reported() -> N
         http_mocker.assert_number_of_calls(request, 4)
     assert pauses == [5.0, 10.0, 15.0]
     assert raised.value.failure_type == FailureType.transient_error
+
+
+def test_a_domain_given_as_a_url_serves_the_token_too_unless_the_domain_api_is_set() -> None:
+    local = "http://127.0.0.1:8080"
+    with HttpMocker():
+        resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": DOMAIN_API})
+    assert resolved["agent_activity_base_url"] == resolved["sentinel_base_url"] == local
+    with HttpMocker() as http_mocker:
+        http_mocker.get(domain_request("sentinel", local), answer("sentinel", "127.0.0.1:9090"))
+        resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": local})
+    assert resolved["sentinel_base_url"] == "http://127.0.0.1:9090"
