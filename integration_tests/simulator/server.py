@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from oauthlib.oauth1.rfc5849 import signature as oauth1_signature
 from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
@@ -132,15 +132,6 @@ class Simulator:
             )
         )
 
-    def available_range(self, interval_minutes: int = 15, now: float | None = None) -> tuple[int, int]:
-        """[first, end) of the interval starts the API holds and has finished at `now`."""
-        now = time.time() if now is None else now
-        length = interval_minutes * 60
-        first = int(now - RETENTION)
-        first += -first % length
-        end = int(now) - int(now) % length - length
-        return first, end
-
     # --- request handling ---------------------------------------------------------------------------------------
 
     def count(self, name: str) -> None:
@@ -221,7 +212,3 @@ def decode_page_key(key: str) -> tuple[int, str]:
 
 def link(path: str, query: dict[str, str]) -> str:
     return f"{path}?{urlencode(query)}"
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {name: values[-1] for name, values in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
