@@ -135,3 +135,11 @@ def test_the_test_only_scale_can_only_shorten_pauses(monkeypatch: pytest.MonkeyP
     assert backoff().backoff_time(answer(500), 3) == 0.001
     monkeypatch.setenv(SCALE_VARIABLE, "50")
     assert backoff().backoff_time(answer(500), 3) + 1 == 15.0
+
+
+def test_every_request_has_connect_and_read_timeouts() -> None:
+    """So that a hung connection cannot stall a sync: a timeout is then retried like a 5xx (above)."""
+    from source_interval_metrics.source import manifest
+
+    requester = manifest()["definitions"]["requester"]
+    assert (requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"]) == (15, 120)
