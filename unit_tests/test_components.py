@@ -254,3 +254,42 @@ def test_oauth1_signs_a_retried_request_afresh_and_validly() -> None:
     again = BaseEndpoint(None)._create_request(prepared.url, "GET", "", dict(prepared.headers))
     assert prepared.headers["Authorization"] != first
     assert signature.verify_hmac_sha1(again, "app-secret-1", "token-secret-1")
+
+
+def accepted(*statuses: tuple[str, str]) -> requests.Response:
+    answer = response({"intervals": [{"from": start, "status": status} for start, status in statuses]})
+    answer.status_code = 202
+    return answer
+
+
+WINDOW = StreamSlice(
+    partition={}, cursor_slice={"start_time": "2026-11-25T00:00:00Z", "end_time": "2026-11-25T00:59:59Z"}
+)
+
+
+def test_a_202_cuts_the_window_short_before_its_first_unfinished_interval() -> None:
+    answer = accepted(
+        ("2026-11-25T00:00:00Z", "Done"), ("2026-11-25T00:15:00Z", "In Progress"), ("2026-11-25T00:30:00Z", "Done")
+    )
+    token = strategy().next_page_token(answer, 0, None, stream_slice=WINDOW)
+    assert token == {"to": "2026-11-25T00:15:00Z", "followed": ()}
+    following = strategy().next_page_token(paging(nextPageKey="k"), 1, None, last_page_token_value=token)
+    assert following is not None and following["to"] == "2026-11-25T00:15:00Z"
+
+
+def test_a_window_wholly_in_progress_ends_without_a_next_request() -> None:
+    answer = accepted(("2026-11-25T00:00:00Z", "In Progress"))
+    assert strategy().next_page_token(answer, 0, None, stream_slice=WINDOW) is None
+
+
+def test_a_202_that_names_nothing_unfinished_or_comes_mid_pages_is_an_error() -> None:
+    with pytest.raises(AirbyteTracedException, match="without naming an unfinished interval"):
+        strategy().next_page_token(accepted(("2026-11-25T00:00:00Z", "Done")), 0, None, stream_slice=WINDOW)
+    with pytest.raises(AirbyteTracedException, match="in the middle of a window's pages"):
+        strategy().next_page_token(
+            accepted(("2026-11-25T00:15:00Z", "In Progress")),
+            0,
+            None,
+            last_page_token_value={"pageKey": "k", "followed": ("pageKey=k",)},
+            stream_slice=WINDOW,
+        )
