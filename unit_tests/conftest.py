@@ -111,23 +111,26 @@ def page(
     return HttpResponse(json.dumps(body), status)
 
 
-def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = None) -> None:
-    """The Domain API answers for both services, and Sentinel issues a token (or the answers given, in turn)."""
+def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = None) -> list[HttpRequest]:
+    """The Domain API answers for both services, and Sentinel issues a token (or the answers given, in turn).
+
+    Returns the mocked requests (the two look-ups, then the token request), for counting calls.
+    """
+    mocked = []
     for service, host in (("agentActivityDomain", AGENT_ACTIVITY_HOST), ("sentinel", SENTINEL_HOST)):
-        http_mocker.get(
-            HttpRequest(
-                f"{DOMAIN_API}/api/account/{ACCOUNT}/service/{service}/baseURI.json",
-                query_params={"version": "1.0"},
-            ),
-            HttpResponse(json.dumps({"service": service, "account": ACCOUNT, "baseURI": host})),
+        lookup = HttpRequest(
+            f"{DOMAIN_API}/api/account/{ACCOUNT}/service/{service}/baseURI.json", query_params={"version": "1.0"}
         )
-    http_mocker.post(
-        HttpRequest(
-            f"https://{SENTINEL_HOST}/sentinel/api/v2/account/{ACCOUNT}/app/token",
-            body="client_id=client-id-0001&client_secret=client-secret-0001&grant_type=client_credentials",
-        ),
-        tokens or HttpResponse(json.dumps({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600})),
+        http_mocker.get(lookup, HttpResponse(json.dumps({"service": service, "account": ACCOUNT, "baseURI": host})))
+        mocked.append(lookup)
+    token = HttpRequest(
+        f"https://{SENTINEL_HOST}/sentinel/api/v2/account/{ACCOUNT}/app/token",
+        body="client_id=client-id-0001&client_secret=client-secret-0001&grant_type=client_credentials",
     )
+    http_mocker.post(
+        token, tokens or HttpResponse(json.dumps({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}))
+    )
+    return [*mocked, token]
 
 
 @pytest.fixture(autouse=True)

@@ -52,15 +52,16 @@ def authenticator() -> SentinelClientCredentials:
 
 
 @freeze_time(NOW)
-def test_one_token_serves_every_stream() -> None:
+def test_one_look_up_of_each_host_and_one_token_serve_every_stream() -> None:
     cfg = config(start_date="2026-11-25T00:00:00Z")
     with HttpMocker() as http_mocker:
-        mock_sign_in(http_mocker)
+        sign_in = mock_sign_in(http_mocker)
         for stream in STREAMS:
             http_mocker.get(metrics_request(stream, *WINDOW), page([]))
         output = read(SourceIntervalMetrics(catalog(), cfg, None), cfg, catalog())
+        for request in sign_in:
+            http_mocker.assert_number_of_calls(request, 1)
     assert not output.errors
-    assert SentinelClientCredentials._tokens  # fetched once: HttpMocker allows the token POST a single answer
 
 
 def test_a_token_is_renewed_before_it_expires() -> None:

@@ -1,0 +1,36 @@
+"""The catalog the contract promises: four streams, their primary keys, cursor and sync modes; `num_workers`."""
+
+from __future__ import annotations
+
+import pytest
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import discover
+
+from source_interval_metrics import SourceIntervalMetrics
+from unit_tests.conftest import config
+
+PRIMARY_KEYS = {
+    "skill_interval_metrics": "skillId",
+    "agent_group_interval_metrics": "agentGroupId",
+    "agent_interval_metrics": "agentId",
+    "conversation_interval_metrics": "conversationId",
+}
+
+
+def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
+    cfg = config()
+    streams = {s.name: s for s in discover(SourceIntervalMetrics(None, cfg, None), cfg).catalog.catalog.streams}
+    assert set(streams) == set(PRIMARY_KEYS)
+    for name, dimension in PRIMARY_KEYS.items():
+        stream = streams[name]
+        assert stream.source_defined_primary_key == [["accountId"], ["intervalStart"], [dimension]]
+        assert (stream.source_defined_cursor, stream.default_cursor_field) == (True, ["intervalStart"])
+        assert set(stream.supported_sync_modes) == {SyncMode.full_refresh, SyncMode.incremental}
+        assert dimension in stream.json_schema["properties"]
+
+
+@pytest.mark.parametrize(("num_workers", "threads"), [(None, 4), (1, 1), (7, 7), (10, 10)])
+def test_num_workers_sets_how_many_windows_are_fetched_at_once(num_workers: int | None, threads: int) -> None:
+    cfg = config(num_workers=num_workers) if num_workers else config()
+    source = SourceIntervalMetrics(None, cfg, None)
+    assert source._concurrent_source._threadpool._threadpool._max_workers == threads
