@@ -54,8 +54,13 @@ def test_a_400_caused_by_the_config_is_a_config_error_quoting_the_api() -> None:
     )
 
 
-def test_another_400_is_a_system_error_quoting_the_api() -> None:
-    assert interpret(answer(400, {"message": "Invalid pageKey"}))[:2] == (ResponseAction.FAIL, FailureType.system_error)
+@pytest.mark.parametrize("said", ["Invalid pageKey", "Invalid resource identifier", "Unparseable request"])
+def test_another_400_is_a_system_error_quoting_the_api(said: str) -> None:
+    assert interpret(answer(400, {"message": said})) == (
+        ResponseAction.FAIL,
+        FailureType.system_error,
+        f"LivePerson refused the request (HTTP 400): {said}",
+    )
 
 
 def test_401_refreshes_an_oauth2_token_and_refuses_oauth1_keys() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -24,18 +25,11 @@ RATE_LIMIT_CAP = 60.0
 CDK_EXTRA_SECOND = 1.0  # the CDK's HTTP client sleeps one second more than the backoff it is given
 # Test-only: shortens every pause so fault tests stay fast (the CDK's extra second still applies).
 SCALE_VARIABLE = "SOURCE_INTERVAL_METRICS_TEST_PAUSE_SCALE"
-CONFIG_WORDS = (
-    "metric",
-    "grouping",
-    "handletimemodel",
-    "intervalduration",
-    "pagesize",
-    "source",
-    "two weeks",
-    "from",
-    "timeframe",
-    "includebotskills",
-    "account",
+# A 400 whose message names a request parameter the config sets, or the window, is the config's to fix.
+CONFIG_CAUSED = re.compile(
+    r"\b(metrics?|grouping|handleTimeModel|intervalDuration|pageSize|source|includeBotSkills|from|to|fromL|toL|"
+    r"timeframe|two weeks|account)\b",
+    re.IGNORECASE,
 )
 ACCESS_HELP = (
     "Check the client id and secret (or API keys), that the application has the Data > Workforce Management "
@@ -67,7 +61,7 @@ class LivePersonResponseCodes(DefaultErrorHandler):
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
         said = api_message(response)
         if status == 400:
-            config_caused = any(word in said.lower() for word in CONFIG_WORDS)
+            config_caused = CONFIG_CAUSED.search(said) is not None
             return _resolution(
                 ResponseAction.FAIL,
                 FailureType.config_error if config_caused else FailureType.system_error,
