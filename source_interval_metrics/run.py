@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
@@ -36,7 +36,8 @@ def _print(message: AirbyteMessage) -> None:
     print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode(), flush=True)
 
 
-def _config_error(error: Exception) -> AirbyteTracedException:
+def _unreadable_input(error: Exception) -> AirbyteTracedException:
+    """An error met while reading the config, catalog or state files: the user's to fix."""
     if isinstance(error, AirbyteTracedException):
         return error
     return AirbyteTracedException(
@@ -44,6 +45,15 @@ def _config_error(error: Exception) -> AirbyteTracedException:
         internal_message=filter_secrets(str(error)),
         failure_type=FailureType.config_error,
     )
+
+
+def _exit_with(error: AirbyteTracedException) -> NoReturn:
+    """A config error is the user's to fix: one clear line, no stack trace."""
+    message = error.as_sanitized_airbyte_message()
+    if message.trace and message.trace.error:
+        message.trace.error.stack_trace = None
+    _print(message)
+    sys.exit(1)
 
 
 # The CDK hands every record from its worker threads to the main thread. With Python's default 5 ms GIL switch
@@ -66,21 +76,17 @@ def run() -> None:
             SourceIntervalMetrics.read_config(config) if config else None,
             SourceIntervalMetrics.read_state(state) if state else None,
         )
-        entrypoint = IntervalMetricsEntrypoint(source)
-        parsed_args = entrypoint.parse_args(args)
-        with PRINT_BUFFER:
-            for line in entrypoint.run(parsed_args):
-                print(f"{line}\n", end="")
     except Exception as error:
-        traced = _config_error(error)
-        if traced.failure_type != FailureType.config_error:
-            raise
-        # A config error is the user's to fix: one clear line, no stack trace.
-        message = traced.as_sanitized_airbyte_message()
-        if message.trace and message.trace.error:
-            message.trace.error.stack_trace = None
-        _print(message)
-        sys.exit(1)
+        _exit_with(_unreadable_input(error))
+    entrypoint = IntervalMetricsEntrypoint(source)
+    try:
+        with PRINT_BUFFER:
+            for line in entrypoint.run(entrypoint.parse_args(args)):
+                print(f"{line}\n", end="")
+    except AirbyteTracedException as error:
+        if error.failure_type != FailureType.config_error:
+            raise  # the CDK's handler reports it, with its stack trace
+        _exit_with(error)
 
 
 if __name__ == "__main__":

@@ -124,3 +124,15 @@ def test_defaults_fill_what_the_config_leaves_out() -> None:
         "request_source": "airbyte",
         "domain_api_url": "https://api.liveperson.net",
     }
+
+
+def test_a_failure_that_is_not_the_user_s_is_not_called_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the connector")
+
+    monkeypatch.setattr("source_interval_metrics.source.SourceIntervalMetrics.discover", broken)
+    with pytest.raises(RuntimeError, match="a bug in the connector"):
+        run_verb("discover", config(), tmp_path, capsys, monkeypatch)
+    assert "config_error" not in capsys.readouterr().out
