@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -13,14 +12,15 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_interval_metrics.components.answers import api_message
+from source_interval_metrics.components.errors import ask_patiently
+
 DEFAULT_DOMAIN_API = "https://api.liveperson.net"
 AGENT_ACTIVITY = "agentActivityDomain"
 SENTINEL = "sentinel"
 CACHE_SECONDS = 60.0
-RETRY_PAUSES = (5.0, 10.0, 15.0)
 TIMEOUT = (10.0, 30.0)
 
-logger = logging.getLogger("airbyte")
 _cache: dict[tuple[str, str, str], tuple[float, str]] = {}
 _lock = threading.Lock()
 
@@ -64,32 +64,23 @@ def resolve(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def _ask_domain_api(api: str, account: str, service: str, sleep: Callable[[float], None]) -> str:
     url = f"{api.rstrip('/')}/api/account/{quote(account)}/service/{quote(service)}/baseURI.json"
-    problem = ""
-    for pause in (*RETRY_PAUSES, None):
-        try:
-            response = requests.get(url, params={"version": "1.0"}, timeout=TIMEOUT)
-        except requests.RequestException as error:
-            problem = f"could not be reached ({type(error).__name__})"
-        else:
-            if response.status_code in (400, 404):
-                raise AirbyteTracedException(
-                    message=(
-                        f"LivePerson's Domain API does not know account '{account}' "
-                        f"(HTTP {response.status_code}). Check the Account ID."
-                    ),
-                    failure_type=FailureType.config_error,
-                )
-            if response.status_code == 200:
-                return _base_uri_of(response, account, service)
-            problem = f"answered HTTP {response.status_code}"
-        if pause is None:
-            break
-        logger.warning(f"LivePerson's Domain API {problem}; asking again in {pause:.0f} s.")
-        sleep(pause)
-    raise AirbyteTracedException(
-        message=f"LivePerson's Domain API at {api} {problem}; try again later.",
-        failure_type=FailureType.transient_error,
+    response = ask_patiently(
+        lambda: requests.get(url, params={"version": "1.0"}, timeout=TIMEOUT),
+        f"LivePerson's Domain API at {api}",
+        sleep,
     )
+    if response.status_code in (400, 404):
+        raise AirbyteTracedException(
+            message=f"LivePerson's Domain API does not know account '{account}' (HTTP {response.status_code}). "
+            "Check the Account ID.",
+            failure_type=FailureType.config_error,
+        )
+    if response.status_code != 200:
+        raise AirbyteTracedException(
+            message=f"LivePerson's Domain API at {api} answered HTTP {response.status_code}: {api_message(response)}",
+            failure_type=FailureType.system_error,
+        )
+    return _base_uri_of(response, account, service)
 
 
 def _base_uri_of(response: requests.Response, account: str, service: str) -> str:

@@ -13,6 +13,7 @@ from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.components import SentinelClientCredentials
+from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.source import REFUSED_TOKEN
 from unit_tests.conftest import (
     ACCOUNT,
@@ -114,3 +115,20 @@ def test_a_wrong_client_secret_is_a_config_error_naming_the_account() -> None:
             authenticator().get_auth_header()
     assert raised.value.failure_type == FailureType.config_error
     assert "refused the OAuth 2.0 client for account 123456 (HTTP 401: invalid_client)" in str(raised.value.message)
+
+
+def test_a_sentinel_outage_is_retried_then_reported_as_transient(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SCALE_VARIABLE, "0.001")
+    request = token_request()
+    with HttpMocker() as http_mocker:
+        http_mocker.post(request, [HttpResponse("{}", 503), HttpResponse("{}", 502), token_answer("token-one-0001")])
+        assert authenticator().token == "Bearer token-one-0001"
+        http_mocker.assert_number_of_calls(request, 3)
+    SentinelClientCredentials._tokens.clear()
+    with HttpMocker() as http_mocker:
+        http_mocker.post(request, HttpResponse("{}", 503))
+        with pytest.raises(AirbyteTracedException) as raised:
+            authenticator().get_auth_header()
+        http_mocker.assert_number_of_calls(request, 4)
+    assert raised.value.failure_type == FailureType.transient_error
+    assert raised.value.message == "LivePerson's Sentinel answered HTTP 503; try again later."

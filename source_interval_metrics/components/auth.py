@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -20,12 +18,11 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests_oauthlib import OAuth1
 
 from source_interval_metrics.components.answers import api_message, decoded
-from source_interval_metrics.components.errors import SCALE_VARIABLE, SERVER_PAUSES
+from source_interval_metrics.components.errors import ask_patiently
 
 RENEW_BEFORE_EXPIRY = 60.0
 DEFAULT_LIFETIME = 3600.0
 TOKEN_TIMEOUT = (15.0, 60.0)
-logger = logging.getLogger("airbyte")
 
 
 @dataclass
@@ -108,37 +105,25 @@ class SentinelClientCredentials(DeclarativeAuthenticator):
 
     def _fetch(self) -> str:
         form = {"client_id": self._id, "client_secret": self._secret, "grant_type": "client_credentials"}
-        scale = min(1.0, float(os.environ.get(SCALE_VARIABLE) or 1.0))
-        problem = ""
-        for pause in (*SERVER_PAUSES, None):
-            try:
-                answer = requests.post(self._url, data=form, timeout=TOKEN_TIMEOUT)
-            except requests.RequestException as error:
-                problem = f"could not be reached ({type(error).__name__})"
-            else:
-                if (
-                    answer.status_code == 200
-                    and isinstance(body := decoded(answer), Mapping)
-                    and body.get("access_token")
-                ):
-                    return self._keep(str(body["access_token"]), body.get("expires_in"))
-                if answer.status_code in (400, 401, 403, 404):
-                    raise AirbyteTracedException(
-                        message=(
-                            f"LivePerson's Sentinel refused the OAuth 2.0 client for account "
-                            f"{self.config.get('account_id')} (HTTP {answer.status_code}: {api_message(answer)}). "
-                            "Check the client id and secret of the application installed in the Management Console "
-                            "(Application Install)."
-                        ),
-                        failure_type=FailureType.config_error,
-                    )
-                problem = f"answered HTTP {answer.status_code}"
-            if pause is None:
-                break
-            logger.warning(f"LivePerson's Sentinel {problem}; asking for a token again in {pause:.0f} s.")
-            time.sleep(pause * scale)
+        answer = ask_patiently(
+            lambda: requests.post(self._url, data=form, timeout=TOKEN_TIMEOUT), "LivePerson's Sentinel"
+        )
+        body = decoded(answer)
+        if answer.status_code == 200 and body and body.get("access_token"):
+            return self._keep(str(body["access_token"]), body.get("expires_in"))
+        if answer.status_code in (400, 401, 403, 404):
+            raise AirbyteTracedException(
+                message=(
+                    f"LivePerson's Sentinel refused the OAuth 2.0 client for account "
+                    f"{self.config.get('account_id')} (HTTP {answer.status_code}: {api_message(answer)}). "
+                    "Check the client id and secret of the application installed in the Management Console "
+                    "(Application Install)."
+                ),
+                failure_type=FailureType.config_error,
+            )
         raise AirbyteTracedException(
-            message=f"LivePerson's Sentinel {problem} when asked for an access token; try again later.",
+            message=f"LivePerson's Sentinel answered HTTP {answer.status_code} without an access token; "
+            "try again later.",
             failure_type=FailureType.transient_error,
         )
 

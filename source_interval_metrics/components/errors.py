@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
 
@@ -17,6 +19,8 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.answers import api_message, decoded
+
+logger = logging.getLogger("airbyte")
 
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 SERVER_PAUSES = (5.0, 10.0, 15.0)  # "retry 3 times with pauses of at least 5, 10 and 15 seconds"
@@ -36,6 +40,33 @@ ACCESS_HELP = (
     "permission, and that LivePerson enabled LEUI.BAM_Enabled, Common.WorkforceManagement_AHT and "
     "lp-agentactivity-app.wfm-nrt-interval-metrics for the account."
 )
+
+
+def pause_scale() -> float:
+    return min(1.0, float(os.environ.get(SCALE_VARIABLE) or 1.0))
+
+
+def ask_patiently(
+    ask: Callable[[], requests.Response], what: str, sleep: Callable[[float], None] = time.sleep
+) -> requests.Response:
+    """`ask()` again after 5, 10 and 15 s while it fails to connect or answers 429 or 5xx; then a transient error."""
+    problem = ""
+    for pause in (*SERVER_PAUSES, None):
+        try:
+            answer = ask()
+        except requests.RequestException as error:
+            problem = f"could not be reached ({type(error).__name__})"
+        else:
+            if answer.status_code != 429 and answer.status_code not in SERVER_ERRORS:
+                return answer
+            problem = f"answered HTTP {answer.status_code}"
+        if pause is None:
+            break
+        logger.warning(f"{what} {problem}; asking again in {pause:.0f} s.")
+        sleep(pause * pause_scale())
+    raise AirbyteTracedException(
+        message=f"{what} {problem}; try again later.", failure_type=FailureType.transient_error
+    )
 
 
 def _resolution(action: ResponseAction, failure: FailureType, message: str) -> ErrorResolution:
@@ -112,7 +143,7 @@ class LivePersonBackoff(BackoffStrategy):
     parameters: InitVar[Mapping[str, Any]]
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._scale = min(1.0, float(os.environ.get(SCALE_VARIABLE) or 1.0))
+        self._scale = pause_scale()
 
     def backoff_time(
         self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
