@@ -14,6 +14,8 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_interval_metrics import service_hosts
 from source_interval_metrics.components import SentinelClientCredentials
+from source_interval_metrics.components.answers import one_second_before
+from source_interval_metrics.components.refusals import RefusedMetrics
 
 ACCOUNT = "123456"
 DOMAIN_API = "https://api.liveperson.net"
@@ -64,6 +66,7 @@ def catalog(*names: str, sync_mode: SyncMode = SyncMode.full_refresh) -> Configu
 
 
 def metrics_request(stream: str, start: str, end: str, **extra: str) -> HttpRequest:
+    """The request for the window from `start` to the boundary `end`: its `to` is one second before `end`."""
     grouping, metrics = STREAMS[stream]
     query = {
         "v": "1",
@@ -75,7 +78,7 @@ def metrics_request(stream: str, start: str, end: str, **extra: str) -> HttpRequ
         "pageSize": "500",
         "includeBotSkills": "false",
         "from": start,
-        "to": end,
+        "to": one_second_before(end),
     }
     query.update(extra)
     return HttpRequest(METRICS_URL, query_params=query)
@@ -133,11 +136,21 @@ def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = No
     return [*mocked, token]
 
 
+@pytest.fixture
+def http_mocker() -> Iterator[HttpMocker]:
+    """An HttpMocker that, like its decorator form, fails the test when a mocked request was not made."""
+    with HttpMocker() as mocker:
+        yield mocker
+        mocker._validate_all_matchers_called()
+
+
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
-    """Host look-ups and tokens are cached per process; every test starts without them."""
+    """Host look-ups, tokens and refused metrics are kept per process; every test starts without them."""
     service_hosts._cache.clear()
     SentinelClientCredentials._tokens.clear()
+    RefusedMetrics.forget()
     yield
     service_hosts._cache.clear()
     SentinelClientCredentials._tokens.clear()
+    RefusedMetrics.forget()

@@ -71,3 +71,15 @@ def test_check_names_the_api_when_it_denies_access() -> None:
     assert message.startswith(
         "Reading interval metrics failed: LivePerson denied access to account 123456 (HTTP 403: Forbidden)."
     )
+
+
+@freeze_time(NOW)
+def test_check_succeeds_when_liveperson_refuses_only_a_metric_for_the_grouping(http_mocker: HttpMocker) -> None:
+    """The read goes on without the metric (see test_readings), so the connection is good."""
+    mock_sign_in(http_mocker)
+    refusal = {"message": "Invalid request", "causes": ["closedConversations requires grouping conversation"]}
+    http_mocker.get(
+        metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"),
+        HttpResponse(json.dumps(refusal), 400),
+    )
+    assert check(config()) == (Status.SUCCEEDED, None)

@@ -13,6 +13,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components import LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.components.errors import SCALE_VARIABLE
+from source_interval_metrics.components.refusals import RefusedMetrics
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
 OAUTH1 = {"account_id": "123456", "credentials": {"auth_type": "oauth1"}}
@@ -33,16 +34,40 @@ def interpret(response: requests.Response | Exception, config: dict[str, Any] = 
     return resolution.response_action, resolution.failure_type, resolution.error_message or ""
 
 
-def test_a_page_is_a_success_even_without_intervals() -> None:
-    assert interpret(answer(200, {"metadata": {"count": 0}}))[0] == ResponseAction.SUCCESS
+def test_an_empty_page_and_any_202_are_successes() -> None:
+    assert interpret(answer(200, {"metadata": {"count": 0}, "intervals": []}))[0] == ResponseAction.SUCCESS
     assert interpret(answer(202, {"intervals": [{"status": "In Progress"}]}))[0] == ResponseAction.SUCCESS
+    assert interpret(answer(202, raw=b"Accepted"))[0] == ResponseAction.SUCCESS  # the paginator asks again later
 
 
-@pytest.mark.parametrize("raw", [b"", b"<html>gateway</html>", b'{"metadata": {"count": 3}, "inter', b"[]", b"{}"])
-def test_a_body_that_is_not_a_page_is_retried(raw: bytes) -> None:
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"", "a body that is not a JSON object"),
+        (b"<html>gateway</html>", "a body that is not a JSON object"),
+        (b'{"metadata": {"count": 3}, "inter', "a body that is not a JSON object"),
+        (b"[]", "a body that is not a JSON object"),
+        (b"{}", "a body without an `intervals` array"),
+        (b'{"metadata": {"count": 0}}', "a body without an `intervals` array"),
+        (b'{"metadata": {}, "intervals": {"count": 0}}', "a body without an `intervals` array"),
+        (b'{"intervals": [{"skillId": 1, "metrics": {}}]}', "an interval without a usable `timeframe.from`"),
+        (
+            b'{"intervals": [{"timeframe": {"to": "2026-11-25T00:15:00Z"}}]}',
+            "an interval without a usable `timeframe.from`",
+        ),
+        (b'{"intervals": [{"timeframe": {"from": "yesterday"}}]}', "an interval without a usable `timeframe.from`"),
+    ],
+)
+def test_a_200_that_is_not_a_page_of_intervals_is_retried_naming_what_is_missing(raw: bytes, problem: str) -> None:
+    """Emitting nothing and moving the state on would lose data silently if LivePerson changed the answer's shape."""
     action, failure, message = interpret(answer(200, raw=raw))
     assert (action, failure) == (ResponseAction.RETRY, FailureType.transient_error)
-    assert message == "LivePerson answered HTTP 200 with a body that is not a page of intervals."
+    assert message == f"LivePerson answered HTTP 200 with {problem}."
+
+
+def test_a_page_whose_times_are_milliseconds_only_is_a_page() -> None:
+    body = {"intervals": [{"timeframe": {"fromL": 1795564800000, "toL": 1795565700000}, "metrics": {}}]}
+    assert interpret(answer(200, body))[0] == ResponseAction.SUCCESS
 
 
 def test_a_400_caused_by_the_config_is_a_config_error_quoting_the_api() -> None:
@@ -148,3 +173,52 @@ def test_every_request_has_connect_and_read_timeouts() -> None:
 
     requester = manifest()["definitions"]["requester"]
     assert (requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"]) == (15, 120)
+
+
+# --- a metric LivePerson refuses for the grouping: the window starts again without it ------------------------------
+
+SKILL_URL = (
+    "https://va.agentactivity.liveperson.net/api/account/123456/interval-metrics?v=1"
+    "&metrics=handleTime,workTime,arrivals,closedConversations&grouping=skill"
+)
+
+
+def asked(status: int, body: Any) -> requests.Response:
+    response = answer(status, body)
+    response.request = requests.Request("GET", SKILL_URL).prepare()
+    return response
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": "Invalid request", "causes": ["closedConversations is available only if grouping is conversation"]},
+        {"message": "Invalid metric 'closedConversations' for grouping 'skill'; supported: handleTime, arrivals"},
+        {"message": "Bad Request", "causes": [{"field": "metrics", "message": "closedConversations: wrong grouping"}]},
+    ],
+)
+def test_a_400_refusing_a_metric_starts_the_window_again_without_it(
+    body: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    handler = LivePersonResponseCodes(config=OAUTH2, parameters={"name": "skill_interval_metrics"})
+    for _ in range(2):  # two windows in flight both hear it: one WARN
+        assert handler.interpret_response(asked(400, body)).response_action == ResponseAction.RESET_PAGINATION
+    metrics = ("handleTime", "workTime", "arrivals", "closedConversations")
+    assert RefusedMetrics.allowed("skill_interval_metrics", metrics) == ("handleTime", "workTime", "arrivals")
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("skill_interval_metrics: LivePerson refused the metric closedConversations (")
+    assert warning.endswith("this stream goes on without it, and closedConversations is null in its records.")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Invalid metrics: handleTime, workTime, arrivals, closedConversations",  # every metric: not a refusal of one
+        "Invalid grouping 'skills'; supported: skill, agentGroup, agent, conversation",
+        "Invalid intervalDuration 7; supported values are 15, 30, 60, 1440 for handleTime",
+    ],
+)
+def test_a_400_that_refuses_no_single_metric_stays_a_config_error(said: str) -> None:
+    resolution = LivePersonResponseCodes(config=OAUTH2, parameters={}).interpret_response(asked(400, {"message": said}))
+    assert (resolution.response_action, resolution.failure_type) == (ResponseAction.FAIL, FailureType.config_error)
+    assert RefusedMetrics.allowed("stream", ("handleTime",)) is None

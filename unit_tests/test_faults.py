@@ -96,7 +96,7 @@ def test_an_empty_body_that_never_mends_ends_in_one_clear_error(pauses: list[flo
         output = sync(http_mocker, HttpResponse("", 200))
     assert only_error(output) == (
         FailureType.transient_error,
-        "LivePerson still failed after 3 retries (HTTP 200 with a body that is not a page of intervals). "
+        "LivePerson still failed after 3 retries (HTTP 200 with a body that is not a JSON object). "
         "Try the sync again later.",
     )
 

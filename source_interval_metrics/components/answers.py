@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
@@ -51,6 +53,37 @@ def api_message(response: requests.Response) -> str:
     return text[:300] or response.reason or "no message"
 
 
+def api_causes(response: requests.Response) -> str:
+    """LivePerson's message and its `causes` ("fix the request according to the provided causes"), on one line."""
+    causes = (decoded(response) or {}).get("causes")
+    parts = [api_message(response)]
+    for cause in causes if isinstance(causes, list) else ():
+        if isinstance(cause, Mapping):
+            parts.extend(str(value) for value in cause.values() if isinstance(value, str | int))
+        elif isinstance(cause, str):
+            parts.append(cause)
+    return " ".join(" ".join(parts).split())
+
+
+# Where a message goes on to list what *is* allowed ("supported: handleTime, ..."), naming stops counting.
+_ALLOWED_LIST = re.compile(r"\b(supported|allowed|valid|possible|expected)\b[^.;:]{0,30}(:|\bare\b)", re.IGNORECASE)
+
+
+def requested_metrics(response: requests.Response) -> tuple[str, ...]:
+    """The `metrics` the request that got `response` asked for."""
+    url = response.request.url if response.request is not None else None
+    asked = parse_qs(urlsplit(url or "").query).get("metrics", [""])[-1]
+    return tuple(metric for metric in asked.split(",") if metric)
+
+
+def refused_metrics(response: requests.Response) -> tuple[str, ...]:
+    """The requested metrics a 400 names as refused (some, never all of them); empty when it is another refusal."""
+    said = _ALLOWED_LIST.split(api_causes(response), maxsplit=1)[0]
+    asked = requested_metrics(response)
+    named = tuple(metric for metric in asked if re.search(rf"\b{metric}\b", said))
+    return named if len(named) < len(asked) else ()
+
+
 def to_rfc3339(value: str) -> str:
     """An RFC 3339 date-time as UTC with a `Z` and whole seconds, the form the cursor compares as text."""
     if len(value) == 20 and value[-1] == "Z" and value[10] == "T":
@@ -63,3 +96,41 @@ def to_rfc3339(value: str) -> str:
 
 def epoch_ms_to_rfc3339(value: int | float) -> str:
     return dt.datetime.fromtimestamp(value / 1000, dt.UTC).strftime(RFC3339)
+
+
+def time_of(fields: Mapping[str, Any], name: str) -> str | None:
+    """`fields[name]` (RFC 3339), else `fields[name + "L"]` (epoch ms), as RFC 3339; None if neither is usable.
+
+    The text wins: the method page's own 202 example carries a millisecond value that contradicts it.
+    """
+    try:
+        if isinstance(fields.get(name), str) and fields[name]:
+            return to_rfc3339(fields[name])
+        millis = fields.get(f"{name}L")
+        if isinstance(millis, int | float) and not isinstance(millis, bool):
+            return epoch_ms_to_rfc3339(millis)
+        if isinstance(millis, str) and millis.isdigit():
+            return epoch_ms_to_rfc3339(int(millis))
+    except (ValueError, OverflowError, OSError):
+        pass
+    return None
+
+
+def one_second_before(moment: str) -> str:
+    """The `to` of a window that ends at the boundary `moment`: never a boundary, so no reading of `to` takes in the
+    interval that starts at `moment`."""
+    return (dt.datetime.strptime(moment, RFC3339) - dt.timedelta(seconds=1)).strftime(RFC3339)
+
+
+def page_problem(body: Mapping[str, Any] | None) -> str | None:
+    """What keeps a 200 body from being a page of intervals, or None when it is one (an empty page is one)."""
+    if body is None:
+        return "a body that is not a JSON object"
+    entries = body.get("intervals")
+    if not isinstance(entries, list):
+        return "a body without an `intervals` array"
+    for entry in entries:
+        timeframe = entry.get("timeframe") if isinstance(entry, Mapping) else None
+        if not isinstance(timeframe, Mapping) or time_of(timeframe, "from") is None:
+            return "an interval without a usable `timeframe.from`"
+    return None

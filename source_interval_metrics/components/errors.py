@@ -18,7 +18,8 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import api_message, decoded
+from source_interval_metrics.components.answers import api_causes, api_message, decoded, page_problem, refused_metrics
+from source_interval_metrics.components.refusals import RefusedMetrics
 
 logger = logging.getLogger("airbyte")
 
@@ -77,27 +78,39 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 class LivePersonResponseCodes(DefaultErrorHandler):
     """Maps each documented response code (and an answer that is not JSON) to what the sync does, in one line."""
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._stream = str(parameters.get("name", "stream"))
+
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if not isinstance(response_or_exception, requests.Response):
             return super().interpret_response(response_or_exception)
         response, status = response_or_exception, response_or_exception.status_code
-        if status in (200, 202):
-            body = decoded(response)
-            if body is None or not ({"intervals", "metadata"} & body.keys()):
+        if status == 200:
+            problem = page_problem(decoded(response))
+            if problem:
                 return _resolution(
-                    ResponseAction.RETRY,
-                    FailureType.transient_error,
-                    f"LivePerson answered HTTP {status} with a body that is not a page of intervals.",
+                    ResponseAction.RETRY, FailureType.transient_error, f"LivePerson answered HTTP 200 with {problem}."
                 )
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
-        said = api_message(response)
+        if status == 202:  # some interval is still In Progress: the paginator reads what is done
+            return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
         if status == 400:
-            config_caused = CONFIG_CAUSED.search(said) is not None
+            said = api_causes(response)
+            refused = refused_metrics(response)
+            if refused:  # the window starts again, without them (see the paginator's initial token)
+                RefusedMetrics.add(self._stream, refused, said)
+                return _resolution(
+                    ResponseAction.RESET_PAGINATION,
+                    FailureType.transient_error,
+                    f"LivePerson refused the metric(s) {', '.join(refused)}: {said}",
+                )
             return _resolution(
                 ResponseAction.FAIL,
-                FailureType.config_error if config_caused else FailureType.system_error,
+                FailureType.config_error if CONFIG_CAUSED.search(said) else FailureType.system_error,
                 f"LivePerson refused the request (HTTP 400): {said}",
             )
+        said = api_message(response)
         if status == 401:
             oauth2 = self.config.get("credentials", {}).get("auth_type") == "oauth2"
             return _resolution(
@@ -163,8 +176,8 @@ class LivePersonBackoff(BackoffStrategy):
 
     @staticmethod
     def _give_up(answer: requests.Response | requests.RequestException | None, retries: int) -> None:
-        if isinstance(answer, requests.Response) and answer.status_code in (200, 202):
-            what = f"HTTP {answer.status_code} with a body that is not a page of intervals"
+        if isinstance(answer, requests.Response) and answer.status_code == 200:
+            what = f"HTTP 200 with {page_problem(decoded(answer))}"
         elif isinstance(answer, requests.Response):
             what = f"HTTP {answer.status_code}: {api_message(answer)}"
         else:

@@ -1,8 +1,9 @@
-"""Paging through one window: `nextPageKey`, else `refs.next`, through empty pages; 202 narrows the window."""
+"""Paging through one window: `nextPageKey`, else `refs.next`, through empty pages; a 202 asks for what is done."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -16,31 +17,61 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import response_body, to_rfc3339
+from source_interval_metrics.components.answers import decoded, one_second_before, response_body, time_of
+from source_interval_metrics.components.errors import SERVER_PAUSES, pause_scale
+from source_interval_metrics.components.refusals import RefusedMetrics
 
 PAGING_PARAMETERS = ("pageKey", "offset", "limit")
+WINDOW_PARAMETERS = ("to", "metrics")  # what a token changes about the window itself, kept on every page
+# Status words that mean "finished". Anything else (In Progress, Processing, Pending, words not seen yet) is not.
+FINISHED = frozenset({"done", "completed", "complete", "finished", "processed", "ready", "success", "succeeded"})
 logger = logging.getLogger("airbyte")
+
+
+def unfinished_interval_starts(body: Mapping[str, Any] | None) -> list[str] | None:
+    """Start times of the intervals a 202 names as not finished, sorted; None when it names no interval at all.
+
+    Entries carry `from`/`fromL` (as documented, or with only the milliseconds) or a nested `timeframe`.
+    """
+    entries = (body or {}).get("intervals")
+    if not isinstance(entries, list):
+        return None
+    starts, usable = [], False
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        start = time_of(entry, "from") or time_of(entry.get("timeframe") or {}, "from")
+        if start is None:
+            continue
+        usable = True
+        status = "".join(str(entry.get("status") or "").lower().split())
+        if status not in FINISHED:
+            starts.append(start)
+    return sorted(starts) if usable else None
 
 
 @dataclass
 class NextPageKeyOrNextRef(PaginationStrategy):
     """Follows `metadata.paging.nextPageKey`, else the paging parameters of `refs.next`, through empty pages.
 
-    The token carries the keys already followed in this window, so a repeated key is caught without
-    keeping state on the (shared) instance. A 202 (some interval still In Progress) is followed by the same
-    window cut short before the first unfinished interval (`to` in the token), as the method page advises;
-    the cut-off intervals are read by a later sync, since no record after them was emitted.
+    The token carries the keys already followed in this window, so a repeated key is caught without keeping state
+    on the (shared) instance. On a 202 (some interval still In Progress) it asks for the window cut short one second
+    before the first unfinished interval, as the method page advises; a 202 naming nothing unfinished inside the
+    window is asked again after 5, 10 and 15 s, then the window is left to the next sync. Every window starts
+    without the metrics LivePerson refused for the stream (`RefusedMetrics`).
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._parameters = parameters
+        self._stream = str(parameters.get("name", "stream"))
+        self._metrics = tuple(metric for metric in str(parameters.get("metrics") or "").split(",") if metric)
 
     @property
     def initial_token(self) -> Any | None:
-        return None
+        allowed = RefusedMetrics.allowed(self._stream, self._metrics)
+        return {"metrics": ",".join(allowed), "followed": ()} if allowed is not None else None
 
     def get_page_size(self) -> int | None:
         return None
@@ -56,6 +87,12 @@ class NextPageKeyOrNextRef(PaginationStrategy):
     ) -> Mapping[str, Any] | None:
         previous: Mapping[str, Any] = last_page_token_value or {}
         if response.status_code == 202:
+            if any(name in previous for name in PAGING_PARAMETERS):
+                raise AirbyteTracedException(
+                    message=f"{self._stream}: LivePerson answered 202 (still processing) in the middle of a window's "
+                    "pages; the next sync reads that window again.",
+                    failure_type=FailureType.transient_error,
+                )
             return self._finished_part_of_window(response, previous, stream_slice)
         paging = (response_body(response).get("metadata") or {}).get("paging") or {}
         next_page_key = paging.get("nextPageKey")
@@ -76,35 +113,43 @@ class NextPageKeyOrNextRef(PaginationStrategy):
                 ),
                 failure_type=FailureType.transient_error,
             )
-        cut_short = {"to": previous["to"]} if previous.get("to") else {}
-        return {**page, **cut_short, "followed": (*followed, key)}
+        return {**page, **self._window(previous), "followed": (*followed, key)}
+
+    @staticmethod
+    def _window(previous: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: previous[name] for name in WINDOW_PARAMETERS if previous.get(name)}
 
     def _finished_part_of_window(
         self, response: requests.Response, previous: Mapping[str, Any], stream_slice: StreamSlice | None
     ) -> Mapping[str, Any] | None:
-        stream = self._parameters.get("name", "stream")
-        if any(name in previous for name in PAGING_PARAMETERS):
-            raise AirbyteTracedException(
-                message=f"{stream}: LivePerson answered 202 (still processing) in the middle of a window's pages; "
-                "the next sync reads that window again.",
-                failure_type=FailureType.transient_error,
-            )
-        statuses = response_body(response).get("intervals") or []
-        pending = sorted(to_rfc3339(s["from"]) for s in statuses if s.get("from") and s.get("status") != "Done")
-        if not pending or (previous.get("to") and pending[0] >= previous["to"]):
-            raise AirbyteTracedException(
-                message=f"{stream}: LivePerson answered 202 (still processing) without naming an unfinished "
-                "interval before the end of the window; the next sync reads that window again.",
-                failure_type=FailureType.transient_error,
-            )
-        logger.info(
-            f"{stream}: LivePerson is still processing the intervals from {pending[0]}; this sync reads up to "
-            "there and a later sync reads the rest."
-        )
-        start = stream_slice.get("start_time") if stream_slice else None
-        if start is None or pending[0] <= start:
+        if not stream_slice or "start_time" not in stream_slice:
             return None
-        return {"to": pending[0], "followed": ()}
+        start, asked_to = stream_slice["start_time"], previous.get("to") or stream_slice["end_time"]
+        unfinished = unfinished_interval_starts(decoded(response))
+        inside = [moment for moment in unfinished or () if moment <= asked_to]
+        if inside and inside[0] <= start:
+            logger.info(f"{self._stream}: LivePerson is still processing {start} to {asked_to}; a later sync reads it.")
+            return None
+        if inside:
+            logger.info(
+                f"{self._stream}: LivePerson is still processing the intervals from {inside[0]}; this sync reads up "
+                "to there and a later sync reads the rest."
+            )
+            return {**self._window(previous), "to": one_second_before(inside[0]), "followed": ()}
+        waited = int(previous.get("waited", 0))
+        if waited < len(SERVER_PAUSES):
+            pause = SERVER_PAUSES[waited]
+            logger.info(
+                f"{self._stream}: LivePerson answered 202 (still processing) for {start} to {asked_to} without naming "
+                f"an unfinished interval in it; asking again in {pause:.0f} s."
+            )
+            time.sleep(pause * pause_scale())
+            return {**self._window(previous), "to": asked_to, "followed": (), "waited": waited + 1}
+        logger.warning(
+            f"{self._stream}: LivePerson still answers 202 (still processing) for {start} to {asked_to} without "
+            "naming an unfinished interval in it; this sync leaves that window, and the next sync reads it."
+        )
+        return None
 
     @staticmethod
     def _paging_parameters_of(next_ref: str, response: requests.Response) -> dict[str, str]:

@@ -11,7 +11,7 @@ from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordEx
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_interval_metrics.components.answers import CURSOR_FIELD, epoch_ms_to_rfc3339, response_body, to_rfc3339
+from source_interval_metrics.components.answers import CURSOR_FIELD, response_body, time_of
 
 INTEGER_ID_FIELDS = frozenset({"skillId", "agentGroupId", "agentId"})
 
@@ -37,7 +37,7 @@ class IntervalRecordExtractor(RecordExtractor):
         }
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        if response.status_code == 202:  # the body lists interval statuses, not data
+        if response.status_code != 200:  # a 202 lists interval statuses, not data
             return
         for entry in response_body(response).get("intervals") or ():
             yield self.flatten(entry)
@@ -46,8 +46,8 @@ class IntervalRecordExtractor(RecordExtractor):
         timeframe = entry.get("timeframe") or {}
         record: dict[str, Any] = {
             "accountId": self._context["accountId"],
-            "intervalStart": self._time(timeframe, "from"),
-            "intervalEnd": self._time(timeframe, "to"),
+            "intervalStart": time_of(timeframe, "from"),
+            "intervalEnd": time_of(timeframe, "to"),
             "intervalDuration": self._context["intervalDuration"],
             "handleTimeModel": self._context["handleTimeModel"],
         }
@@ -59,14 +59,6 @@ class IntervalRecordExtractor(RecordExtractor):
             elif key != "timeframe":
                 record[key] = value
         return record
-
-    @staticmethod
-    def _time(timeframe: Mapping[str, Any], name: str) -> str | None:
-        if timeframe.get(name):
-            return to_rfc3339(timeframe[name])
-        if timeframe.get(f"{name}L") is not None:
-            return epoch_ms_to_rfc3339(timeframe[f"{name}L"])
-        return None
 
 
 @dataclass

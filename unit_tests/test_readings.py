@@ -1,0 +1,204 @@
+"""Whole reads under each reading of the method page the connector must survive (HttpMocker + freezegun).
+
+Each test pins the requests the connector sends, and fails if the behaviour it names is taken out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+from airbyte_cdk.test.state_builder import StateBuilder
+from freezegun import freeze_time
+
+from source_interval_metrics import SourceIntervalMetrics
+from unit_tests.conftest import STREAMS, catalog, config, entry, metrics_request, mock_sign_in, page
+
+NOW = "2026-11-25T10:07:00Z"
+SKILL = "skill_interval_metrics"
+TODAY = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
+WITHOUT_CLOSED = STREAMS[SKILL][1].replace(",closedConversations", "")
+
+
+@pytest.fixture(autouse=True)
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Pauses of a second or more, recorded instead of slept."""
+    slept: list[float] = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: slept.append(seconds) if seconds >= 1 else real_sleep(seconds))
+    return slept
+
+
+def sync(http_mocker: HttpMocker, state: dict[str, Any] | None = None, **overrides: Any) -> EntrypointOutput:
+    mock_sign_in(http_mocker)
+    cfg = config(**{"start_date": TODAY[0], **overrides})
+    configured = catalog(SKILL, sync_mode=SyncMode.incremental)
+    states = StateBuilder().with_stream_state(SKILL, state).build() if state else None
+    return read(SourceIntervalMetrics(configured, cfg, states), cfg, configured, states)
+
+
+def starts(output: EntrypointOutput) -> list[str]:
+    return [message.record.data["intervalStart"][11:16] for message in output.records]
+
+
+def saved(output: EntrypointOutput) -> str:
+    return str(output.most_recent_state.stream_state.__dict__["intervalStart"])
+
+
+def warnings(output: EntrypointOutput) -> list[str]:
+    return [m.log.message for m in output.logs if m.log.level.value == "WARN"]
+
+
+def accepted(intervals: Any) -> HttpResponse:
+    return HttpResponse(json.dumps(intervals if not isinstance(intervals, list) else {"intervals": intervals}), 202)
+
+
+def quarters(first_unfinished: str, status_done: str = "Done", status_open: str = "In Progress") -> HttpResponse:
+    """A 202 for today's window: every quarter before `first_unfinished` done, the rest not."""
+    intervals = []
+    for number in range(40):
+        start = f"2026-11-25T{number // 4:02d}:{number % 4 * 15:02d}:00Z"
+        intervals.append({"from": start, "status": status_done if start < first_unfinished else status_open})
+    return accepted(intervals)
+
+
+# --- 1. `to`: the interval starting exactly at `to` ---------------------------------------------------------------
+
+
+@freeze_time(NOW)
+def test_no_request_ends_at_a_boundary_so_the_interval_in_progress_is_never_asked_for(http_mocker: HttpMocker) -> None:
+    """`to` is 09:59:59: neither reading of `to` takes in the 10:00 interval, still in progress at 10:07."""
+    http_mocker.get(
+        metrics_request(SKILL, *TODAY),  # to=2026-11-25T09:59:59Z
+        page([entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z", skillId=1)]),
+    )
+    output = sync(http_mocker)
+    assert not output.errors and starts(output) == ["09:45"] and saved(output) == "2026-11-25T09:45:00Z"
+
+
+@freeze_time(NOW)
+def test_a_202_naming_only_the_interval_at_the_window_s_end_is_asked_again_then_left(
+    http_mocker: HttpMocker, pauses: list[float]
+) -> None:
+    """An API that still names 10:00 for `to` 09:59:59 does not fail the sync: three pauses, one WARN, no state."""
+    http_mocker.get(metrics_request(SKILL, "2026-11-25T08:00:00Z", TODAY[1]), quarters("2026-11-25T10:00:00Z"))
+    output = sync(http_mocker, state={"intervalStart": "2026-11-25T09:00:00Z"})  # read again from 08:00
+    assert not output.errors and output.records == []
+    assert pauses == [5.0, 10.0, 15.0]  # the paginator's own pauses
+    (warning,) = warnings(output)
+    assert "without naming an unfinished interval in it" in warning
+    assert saved(output) == "2026-11-25T09:00:00Z"
+
+
+# --- 2. the 202 body ----------------------------------------------------------------------------------------------
+
+FORMS = {
+    "documented": quarters("2026-11-25T09:15:00Z"),
+    "other status words": quarters("2026-11-25T09:15:00Z", "COMPLETED", "PROCESSING"),
+    "milliseconds only": accepted(
+        [
+            {"fromL": 1795595400000, "toL": 1795596300000, "status": "Done"},  # 08:30
+            {"fromL": 1795598100000, "toL": 1795599000000, "status": "In Progress"},  # 09:15
+        ]
+    ),
+}
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("form", list(FORMS))
+def test_a_202_in_any_form_reads_what_is_done_and_saves_no_state_past_it(http_mocker: HttpMocker, form: str) -> None:
+    http_mocker.get(metrics_request(SKILL, *TODAY), FORMS[form])
+    http_mocker.get(
+        metrics_request(SKILL, TODAY[0], "2026-11-25T09:15:00Z"),  # to=09:14:59
+        page([entry(f"2026-11-25T0{h}:00:00Z", f"2026-11-25T0{h}:15:00Z", skillId=1) for h in (8, 9)]),
+    )
+    output = sync(http_mocker)
+    assert not output.errors and starts(output) == ["08:00", "09:00"]
+    assert saved(output) == "2026-11-25T09:00:00Z"
+
+
+@freeze_time(NOW)
+def test_a_202_that_names_no_usable_interval_is_asked_again_and_may_then_be_read(
+    http_mocker: HttpMocker, pauses: list[float]
+) -> None:
+    http_mocker.get(
+        metrics_request(SKILL, *TODAY),
+        [accepted({"message": "processing"}), page([entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z", skillId=1)])],
+    )
+    output = sync(http_mocker)
+    assert not output.errors and starts(output) == ["09:45"] and pauses == [5.0] and warnings(output) == []
+
+
+# --- 3. a metric LivePerson refuses for the grouping ---------------------------------------------------------------
+
+
+@freeze_time(NOW)
+def test_a_refused_metric_is_left_out_of_the_stream_with_one_warning(http_mocker: HttpMocker) -> None:
+    refusal = HttpResponse(
+        json.dumps({"message": "Invalid request", "causes": ["closedConversations requires grouping conversation"]}),
+        400,
+    )
+    http_mocker.get(metrics_request(SKILL, *TODAY), refusal)
+    http_mocker.get(
+        metrics_request(SKILL, *TODAY, metrics=WITHOUT_CLOSED),
+        page([entry(f"2026-11-25T0{h}:00:00Z", f"2026-11-25T0{h}:15:00Z", skillId=1) for h in (8, 9)]),
+    )
+    output = sync(http_mocker)
+    assert not output.errors and starts(output) == ["08:00", "09:00"]
+    # null: Airbyte's messages leave a field without a value out, and destinations store it as null
+    assert all(m.record.data.get("closedConversations") is None for m in output.records)
+    (warning,) = warnings(output)
+    assert warning.startswith("skill_interval_metrics: LivePerson refused the metric closedConversations (")
+
+
+@freeze_time(NOW)
+def test_a_400_that_names_no_metric_stays_a_config_error(http_mocker: HttpMocker) -> None:
+    refusal = {"message": "Invalid intervalDuration 7; supported: 15, 30, 60, 1440"}
+    http_mocker.get(metrics_request(SKILL, *TODAY), HttpResponse(json.dumps(refusal), 400))
+    output = sync(http_mocker)
+    (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]
+    assert error.failure_type == FailureType.config_error and "intervalDuration" in error.message
+
+
+# --- 4. a 200 that is not a page ----------------------------------------------------------------------------------
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ({"metadata": {"count": 0, "paging": {}}}, "a body without an `intervals` array"),
+        ({"metadata": {"count": 1}, "intervals": [{"skillId": 1}]}, "an interval without a usable `timeframe.from`"),
+    ],
+)
+def test_a_200_that_is_not_a_page_is_retried_then_fails_without_moving_the_state(
+    http_mocker: HttpMocker, pauses: list[float], body: dict[str, Any], missing: str
+) -> None:
+    yesterday = ("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z")
+    http_mocker.get(
+        metrics_request(SKILL, *yesterday), page([entry("2026-11-24T08:00:00Z", "2026-11-24T08:15:00Z", skillId=1)])
+    )
+    http_mocker.get(metrics_request(SKILL, *TODAY), HttpResponse(json.dumps(body)))
+    output = sync(http_mocker, start_date=yesterday[0], num_workers=1)
+    assert pauses == [5.0, 10.0, 15.0]
+    (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]
+    assert error.failure_type == FailureType.transient_error
+    assert (
+        error.message == f"LivePerson still failed after 3 retries (HTTP 200 with {missing}). Try the sync again later."
+    )
+    assert saved(output) == "2026-11-24T08:00:00Z"
+
+
+@freeze_time(NOW)
+def test_a_200_that_is_not_a_page_once_is_read_again(http_mocker: HttpMocker) -> None:
+    http_mocker.get(
+        metrics_request(SKILL, *TODAY),
+        [HttpResponse(json.dumps({"metadata": {}})), page([entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z")])],
+    )
+    output = sync(http_mocker)
+    assert not output.errors and starts(output) == ["09:45"]
