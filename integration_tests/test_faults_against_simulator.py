@@ -26,6 +26,7 @@ from integration_tests.conftest import (
 )
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
+from integration_tests.simulator.routes import _epoch
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 
 SKILL = "skill_interval_metrics"
@@ -39,7 +40,8 @@ def union(stream: str, *syncs: list[dict]) -> list[dict]:
     return list({key(stream, r): r for sync in syncs for r in records(sync, stream)}.values())
 
 
-def test_intervals_in_progress_during_one_sync_are_read_by_the_next(simulator: Simulator, tmp_path: Path) -> None:
+def test_intervals_in_progress_during_one_sync_are_read_by_the_next(any_reading: Simulator, tmp_path: Path) -> None:
+    simulator = any_reading
     start = hours_ago(10)
     config = connector_config(simulator, start_date=rfc3339(start))
     simulator.update(processing_delay=3 * 3600)
@@ -51,7 +53,7 @@ def test_intervals_in_progress_during_one_sync_are_read_by_the_next(simulator: S
     assert errors(second) == []
     end = requested_end(simulator)
     for stream in STREAMS:
-        assert max(r["intervalStart"] for r in records(first, stream)) < rfc3339(end - 3 * 3600 + 900), stream
+        assert all(r["intervalStart"] < rfc3339(end - 3 * 3600) for r in records(first, stream)), stream
         expected = expected_records(simulator, stream, start, end)
         assert compare(stream, union(stream, first, second), expected) == CLEAN, stream
 
@@ -150,8 +152,9 @@ def test_a_state_the_connector_did_not_write_is_refused_in_one_line(simulator: S
 
 
 def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anything(
-    simulator: Simulator, tmp_path: Path
+    any_reading: Simulator, tmp_path: Path
 ) -> None:
+    simulator = any_reading
     start = hours_ago(3 * 24, step=86400)
     simulator.update(latency=0.05)
     config = connector_config(simulator, start_date=rfc3339(start), page_size=100, num_workers=2)
@@ -182,3 +185,25 @@ def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anythin
             emitted = [key(stream, r) for r in records(sync, stream)]
             assert len(emitted) == len(set(emitted)), f"{stream}: a record was emitted twice in one sync"
         assert compare(stream, union(stream, before, after), expected_records(simulator, stream, start, end)) == CLEAN
+
+
+def test_a_state_older_than_the_api_keeps_reads_from_the_oldest_interval_it_has(
+    any_reading: Simulator, tmp_path: Path
+) -> None:
+    simulator = any_reading
+    simulator.update(conversations_per_day=60)
+    stale = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": {"intervalStart": old}}}
+        for name, old in ((name, rfc3339(hours_ago(20 * 24))) for name in STREAMS)
+    ]
+    output: list[str] = []
+    messages = run_connector(
+        tmp_path, "read", connector_config(simulator), catalog(), state=stale, output=output, timeout=600
+    )
+    assert errors(messages) == []
+    oldest = min(_epoch(query["from"], "from") for query in simulator.requests)
+    assert time.time() - 14 * 86400 < oldest <= time.time() - 14 * 86400 + 1800
+    assert output[0].count("can no longer be read") == len(STREAMS)
+    end = requested_end(simulator)
+    for stream in STREAMS:
+        assert compare(stream, records(messages, stream), expected_records(simulator, stream, oldest, end)) == CLEAN

@@ -124,10 +124,64 @@ def test_some_ids_come_as_strings(sim: Simulator) -> None:
 def test_an_interval_still_in_progress_answers_202_with_statuses(sim: Simulator) -> None:
     sim.update(processing_delay=2 * HOUR)
     now = int(time.time()) // 900 * 900
-    answer = metrics(sim, query(**{"from": rfc3339(now - 3 * HOUR), "to": rfc3339(now)}))
+    answer = metrics(sim, query(**{"from": rfc3339(now - 3 * HOUR), "to": rfc3339(now - 1)}))
     assert answer.status_code == 202
     statuses = [interval["status"] for interval in answer.json()["intervals"]]
     assert statuses[:4] == ["Done"] * 4 and statuses[-1] == "In Progress" and len(statuses) == 12
+
+
+@pytest.mark.parametrize(
+    ("reading", "first", "last"),
+    [("overlap", "09:45", "11:45"), ("overlap_with_to", "09:45", "12:00"), ("touching", "09:45", "12:00")],
+)
+def test_each_reading_of_from_and_to_covers_its_intervals(sim: Simulator, reading: str, first: str, last: str) -> None:
+    sim.update(timeframe_reading=reading)
+    day = int(time.time()) // 86400 * 86400 - 86400
+    answer = metrics(sim, query(**{"from": rfc3339(day + 10 * HOUR - 60), "to": rfc3339(day + 12 * HOUR)})).json()
+    starts = sorted({entry["timeframe"]["from"][11:16] for entry in answer["intervals"]})
+    assert (starts[0], starts[-1]) == (first, last)
+    on_boundary = metrics(sim, query(**{"from": rfc3339(day + 10 * HOUR), "to": rfc3339(day + 11 * HOUR - 1)})).json()
+    touching = "09:45" if reading == "touching" else "10:00"
+    assert min(entry["timeframe"]["from"][11:16] for entry in on_boundary["intervals"]) == touching
+
+
+@pytest.mark.parametrize(
+    ("form", "keys", "words"),
+    [
+        ("documented", {"from", "fromL", "to", "toL", "status"}, {"Done", "In Progress"}),
+        ("millis_only", {"fromL", "toL", "status"}, {"Done", "In Progress"}),
+        ("other_words", {"from", "fromL", "to", "toL", "status"}, {"COMPLETED", "PROCESSING"}),
+    ],
+)
+def test_a_202_comes_in_the_form_asked_for(sim: Simulator, form: str, keys: set[str], words: set[str]) -> None:
+    sim.update(processing_delay=2 * HOUR, accepted_body=form)
+    now = int(time.time()) // 900 * 900
+    answer = metrics(sim, query(**{"from": rfc3339(now - 3 * HOUR), "to": rfc3339(now - 1)}))
+    assert answer.status_code == 202
+    assert {key for interval in answer.json()["intervals"] for key in interval} == keys
+    assert {interval["status"] for interval in answer.json()["intervals"]} == words
+
+
+def test_a_202_may_name_no_interval(sim: Simulator) -> None:
+    sim.update(processing_delay=2 * HOUR, accepted_body="unusable")
+    now = int(time.time()) // 900 * 900
+    answer = metrics(sim, query(**{"from": rfc3339(now - 3 * HOUR), "to": rfc3339(now - 1)}))
+    assert answer.status_code == 202 and "intervals" not in answer.json()
+
+
+def test_closed_conversations_may_be_refused_for_the_skill_grouping(sim: Simulator) -> None:
+    assert metrics(sim, query(metrics="handleTime,closedConversations")).status_code == 200
+    sim.update(skill_closed_conversations=False)
+    refused = metrics(sim, query(metrics="handleTime,closedConversations"))
+    assert refused.status_code == 400 and "closedConversations" in refused.json()["causes"][0]
+    assert metrics(sim, query(metrics="handleTime,arrivals")).status_code == 200
+
+
+def test_some_200s_may_come_without_intervals(sim: Simulator) -> None:
+    sim.update(pages_without_intervals=0.5)
+    answers = [metrics(sim, query()).json() for _ in range(20)]
+    shapeless = [answer for answer in answers if "intervals" not in answer]
+    assert 0 < len(shapeless) < 20 and all("metadata" in answer for answer in shapeless)
 
 
 def test_faults_come_in_the_order_asked_for(sim: Simulator) -> None:

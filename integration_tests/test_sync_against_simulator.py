@@ -6,8 +6,6 @@ import calendar
 import time
 from pathlib import Path
 
-import pytest
-
 from integration_tests.conftest import (
     CLEAN,
     STREAMS,
@@ -26,17 +24,22 @@ from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
 
 
-@pytest.mark.parametrize("paging", ["nextPageKey", "refs"])
-def test_full_sync_of_every_stream_equals_the_ground_truth(simulator: Simulator, tmp_path: Path, paging: str) -> None:
-    simulator.update(paging=paging, conversations_per_day=300)
+def test_full_sync_of_every_stream_equals_the_ground_truth(any_reading: Simulator, tmp_path: Path) -> None:
+    simulator = any_reading
+    simulator.update(conversations_per_day=300)
     start = int(time.time()) // 86400 * 86400 - 2 * 86400
+    output: list[str] = []
     messages = run_connector(
         tmp_path,
         "read",
         connector_config(simulator, start_date=rfc3339(start), page_size=100),
         catalog(sync_mode="full_refresh"),
+        output=output,
     )
     assert errors(messages) == []
+    refused = not simulator.settings.skill_closed_conversations
+    assert output[0].count("LivePerson refused the metric closedConversations") == (1 if refused else 0)
+    assert (simulator.stats["pages_without_intervals"] > 0) == (simulator.settings.pages_without_intervals > 0)
     end = requested_end(simulator)
     for stream in STREAMS:
         emitted = records(messages, stream)
@@ -44,7 +47,8 @@ def test_full_sync_of_every_stream_equals_the_ground_truth(simulator: Simulator,
         assert compare(stream, emitted, expected_records(simulator, stream, start, end)) == CLEAN, stream
 
 
-def test_incremental_syncs_pick_up_where_the_state_left_off(simulator: Simulator, tmp_path: Path) -> None:
+def test_incremental_syncs_pick_up_where_the_state_left_off(any_reading: Simulator, tmp_path: Path) -> None:
+    simulator = any_reading
     start = int(time.time()) // 1800 * 1800 - 30 * 3600
     config = connector_config(simulator, start_date=rfc3339(start), lookback_window="PT2H", interval_duration=30)
     first = run_connector(tmp_path, "read", config, catalog())

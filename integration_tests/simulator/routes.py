@@ -34,7 +34,11 @@ DURATIONS = (15, 30, 60, 1440)
 
 
 class BadRequest(Exception):
-    """Answered as 400 with the message, as the API does."""
+    """Answered as 400 with the message (and causes, when given), as the API does."""
+
+    def __init__(self, message: str, causes: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.body: dict[str, Any] = {"message": message, **({"causes": causes} if causes else {})}
 
 
 class Routes(BaseHTTPRequestHandler):
@@ -138,17 +142,21 @@ class Routes(BaseHTTPRequestHandler):
         query = self._query()
         self.sim.requests.append(query)
         try:
-            request = _validated(query, account, time.time())
+            request = _validated(query, account, time.time(), s.skill_closed_conversations)
         except BadRequest as error:
-            return self._send(400, {"message": str(error)})
-        statuses = _statuses(request, time.time() - s.processing_delay)
-        if any(status["status"] != "Done" for status in statuses):
+            return self._send(400, error.body)
+        starts = _covered(request, s.timeframe_reading)
+        done_before = time.time() - s.processing_delay
+        if any(start + starts.step > done_before for start in starts):
             self.sim.count("accepted")
-            return self._send(202, {"intervals": statuses})
+            return self._send(202, _accepted(starts, done_before, s.accepted_body))
         try:
-            page = _page(self.sim, request, query)
+            page = _page(self.sim, request, query, starts)
         except BadRequest as error:
-            return self._send(400, {"message": str(error)})
+            return self._send(400, error.body)
+        if self.sim.page_without_intervals():
+            self.sim.count("pages_without_intervals")
+            return self._send(200, {"metadata": page["metadata"]})
         self.sim.count("pages")
         self._send(200, page)
 
@@ -182,7 +190,7 @@ def _integer(query: dict[str, str], name: str, default: int) -> int:
         raise BadRequest(f"Invalid {name}: '{query[name]}' is not a number") from None
 
 
-def _validated(query: dict[str, str], account: str, now: float) -> dict[str, Any]:
+def _validated(query: dict[str, str], account: str, now: float, skill_closed_conversations: bool) -> dict[str, Any]:
     """The request, or BadRequest with the API's message."""
     for required in ("v", "source", "handleTimeModel", "metrics"):
         if not query.get(required):
@@ -198,6 +206,8 @@ def _validated(query: dict[str, str], account: str, now: float) -> dict[str, Any
         raise BadRequest(f"Invalid grouping '{grouping}'; supported: {', '.join(data.GROUPINGS)}")
     allowed = data.BASE_METRICS + (data.SKILL_ONLY_METRICS if grouping == "skill" else ())
     metrics = query["metrics"].split(",")
+    if grouping == "skill" and not skill_closed_conversations and "closedConversations" in metrics:
+        raise BadRequest("Invalid request", ["closedConversations is available only if grouping contains conversation"])
     for metric in metrics:
         if metric not in allowed:
             raise BadRequest(f"Invalid metric '{metric}' for grouping '{grouping}'; supported: {', '.join(allowed)}")
@@ -244,14 +254,29 @@ def _window(query: dict[str, str]) -> tuple[int, int]:
         raise BadRequest("Both fromL and toL are required, in milliseconds from epoch") from None
 
 
-def _statuses(request: dict[str, Any], done_before: float) -> list[dict[str, Any]]:
+def _covered(request: dict[str, Any], reading: str) -> range:
+    """The starts of the intervals a request's timeframe covers, under the settings' reading of `from` and `to`."""
     length = request["duration"] * 60
     first = request["start"] - request["start"] % length
+    if reading == "touching" and request["start"] % length == 0:
+        first -= length  # the interval that ends exactly at `from`
+    stop = request["end"] + 1 if reading in ("overlap_with_to", "touching") else request["end"]
+    return range(first, stop, length)
+
+
+def _accepted(starts: range, done_before: float, form: str) -> dict[str, Any]:
+    """The 202 body, in the settings' form."""
+    if form == "unusable":
+        return {"message": "Some intervals are still being processed; retry later"}
+    words = {"other_words": ("COMPLETED", "PROCESSING")}.get(form, ("Done", "In Progress"))
     statuses = []
-    for start in range(first, request["end"], length):
-        status = "Done" if start + length <= done_before else "In Progress"
-        statuses.append({**data.timeframe(start, start + length), "status": status})
-    return statuses
+    for start in starts:
+        status = words[0] if start + starts.step <= done_before else words[1]
+        times = data.timeframe(start, start + starts.step)
+        if form == "millis_only":
+            times = {"fromL": times["fromL"], "toL": times["toL"]}
+        statuses.append({**times, "status": status})
+    return {"intervals": statuses}
 
 
 def _fingerprint(query: dict[str, str]) -> str:
@@ -270,12 +295,10 @@ def _with_string_ids(entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str], starts: range) -> dict[str, Any]:
     s = sim.settings
-    length = request["duration"] * 60
-    first = request["start"] - request["start"] % length
     entries = sim.entries(
-        request["grouping"], first, request["end"], request["duration"], request["model"], request["bots"]
+        request["grouping"], starts.start, starts.stop, request["duration"], request["model"], request["bots"]
     )
     size, fingerprint = request["page_size"], _fingerprint(query)
     if "pageKey" in query:

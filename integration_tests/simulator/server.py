@@ -3,7 +3,8 @@
 It follows `interval-metrics-api.txt` and `liveperson-platform.md`: the documented validation (400 with a
 message), overlapping answers, paging by opaque `nextPageKey` or by `refs.next` (limit/offset) with empty pages,
 ids sometimes sent as strings, 202 while an interval is still In Progress, 429/500/503 faults, expiring OAuth 2.0
-tokens and OAuth 1.0a HMAC-SHA1 signatures. `/_admin/*` exposes ground truth, counters and settings to tests.
+tokens and OAuth 1.0a HMAC-SHA1 signatures. Where the method page can be read two ways, `Settings` has one value
+per reading. `/_admin/*` exposes ground truth, counters and settings to tests.
 """
 
 from __future__ import annotations
@@ -57,6 +58,15 @@ class Settings:
     latency: float = 0.0  # seconds added to every interval-metrics request
     revoke_tokens_after: int = 0  # revoke every token once, when this many interval-metrics requests were served
     fault_seed: int = 7
+    # Where the method page can be read two ways, one setting per reading (the defaults are the connector's own):
+    # which intervals a timeframe covers: "overlap" (those overlapping [from, to)), "overlap_with_to" (also the one
+    # starting exactly at `to`), "touching" (also the one ending exactly at `from`);
+    timeframe_reading: str = "overlap"
+    # the 202 body: "documented" (from/fromL/to/toL/status), "millis_only", "other_words" (COMPLETED/PROCESSING),
+    # "unusable" (no list of intervals);
+    accepted_body: str = "documented"
+    skill_closed_conversations: bool = True  # False: 400 for closedConversations with grouping skill, as a cause
+    pages_without_intervals: float = 0.0  # share of 200 answers whose body has no `intervals` array (retried)
 
 
 class Simulator:
@@ -71,6 +81,7 @@ class Simulator:
         self._nonces: set[str] = set()
         self._lock = threading.Lock()
         self._faults = random.Random(self.settings.fault_seed)
+        self._shapes = random.Random(self.settings.fault_seed)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -148,6 +159,10 @@ class Simulator:
                     return status
                 draw -= rate
         return None
+
+    def page_without_intervals(self) -> bool:
+        with self._lock:
+            return self._shapes.random() < self.settings.pages_without_intervals
 
     def issue_token(self) -> str:
         token = "sim." + secrets.token_urlsafe(24)
