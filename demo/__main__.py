@@ -30,10 +30,25 @@ def say(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
+REAL_ACCOUNT = ("LP_ACCOUNT_ID", "LP_CLIENT_ID", "LP_CLIENT_SECRET")
+
+
+class HalfSetEnvironment(SystemExit):
+    """Some of the variables naming a real account are set, not all: say which are missing."""
+
+
 @contextlib.contextmanager
 def account() -> Iterator[dict[str, Any]]:
     """The connector config: a real account from the environment, else the simulator, started and stopped here."""
-    if os.environ.get("LP_ACCOUNT_ID"):
+    given = [name for name in REAL_ACCOUNT if os.environ.get(name)]
+    if given and len(given) < len(REAL_ACCOUNT):
+        missing = [name for name in REAL_ACCOUNT if name not in given]
+        raise HalfSetEnvironment(
+            f"make demo: reading a real account needs {', '.join(REAL_ACCOUNT)} (and optionally LP_START_DATE); "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. Unset {', '.join(given)} "
+            "to run against the bundled simulator instead."
+        )
+    if given:
         config: dict[str, Any] = {
             "account_id": os.environ["LP_ACCOUNT_ID"],
             "credentials": {

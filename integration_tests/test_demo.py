@@ -42,3 +42,17 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
                 f"_airbyte_extracted_at, _airbyte_meta) from liveperson.{stream})"
             ).fetchone()
             assert rows > 100 and rows == distinct, stream
+
+
+def test_demo_with_a_half_set_environment_says_which_variables_it_needs(tmp_path: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LP_")}, "LP_ACCOUNT_ID": "12345678"}
+    done = subprocess.run(
+        [sys.executable, "-m", "demo", "--output", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "LP_CLIENT_ID, LP_CLIENT_SECRET are not set" in done.stderr

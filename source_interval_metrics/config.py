@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from isodate import ISO8601Error, parse_duration
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
@@ -16,16 +18,50 @@ class ConfigProblem(ValueError):
 
 
 def with_defaults(config: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
-    """`config` with every top-level default of `spec` filled in where the key is absent or null."""
+    """`config` with every top-level default of `spec` filled in where the key is absent or null, and whole numbers
+    written as floats (15.0, as JSON tools and UIs write them) turned into the integers they are."""
     filled = dict(config)
     for key, schema in spec.get("properties", {}).items():
         if filled.get(key) is None and "default" in schema:
             filled[key] = schema["default"]
+        value = filled.get(key)
+        if schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+            filled[key] = int(value)
     return filled
 
 
-def check(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
-    """Raise ConfigProblem naming the first key that `spec` refuses."""
+def check(config: Mapping[str, Any], spec: Mapping[str, Any], now: dt.datetime | None = None) -> None:
+    """Raise ConfigProblem naming the first key that `spec` refuses, or that no request could be built from."""
+    _check_against(config, spec)
+    _check_meaning(config, now or dt.datetime.now(dt.UTC))
+
+
+def _check_meaning(config: Mapping[str, Any], now: dt.datetime) -> None:
+    """What the spec's JSON Schema cannot say: a real date, not in the future; a duration; a host."""
+    start_date = config.get("start_date")
+    if isinstance(start_date, str) and start_date:
+        try:
+            start = dt.datetime.fromisoformat(start_date.replace("Z", "+00:00"))
+        except ValueError as error:
+            raise ConfigProblem(
+                f"{PREFIX}start_date {start_date!r} is not a date-time ({error}); use the form YYYY-MM-DDTHH:mm:ssZ, "
+                "for example 2024-05-01T00:00:00Z."
+            ) from None
+        if start > now:
+            raise ConfigProblem(
+                f"{PREFIX}start_date {start_date} is in the future; give a past date-time (LivePerson keeps the last "
+                "14 days), or leave it empty to start at the oldest interval LivePerson has."
+            )
+    try:
+        parse_duration(config["lookback_window"])
+    except (ISO8601Error, ValueError):
+        raise ConfigProblem(
+            f"{PREFIX}lookback_window must be an ISO 8601 duration such as PT1H or P1D; "
+            f"got {config['lookback_window']!r}."
+        ) from None
+
+
+def _check_against(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
     credentials = config.get("credentials")
     if isinstance(credentials, Mapping):
         branches = {b["properties"]["auth_type"]["const"]: b for b in spec["properties"]["credentials"]["oneOf"]}
@@ -59,8 +95,8 @@ def _describe(error: ValidationError) -> str:
         case "maxLength":
             return f"{key} must be at most {error.validator_value} characters long; got {shown}."
         case "pattern" | "format":
-            example = schema.get("pattern_descriptor") or ", ".join(schema.get("examples", [])) or "the documented form"
-            return f"{key} must look like {example}; got {shown}."
+            example = f" (for example {schema['examples'][0]})" if schema.get("examples") else ""
+            return f"{key} must look like {schema.get('pattern_descriptor', 'its examples')}{example}; got {shown}."
         case "type":
             return f"{key} must be of type {error.validator_value}; got {shown}."
         case "const":

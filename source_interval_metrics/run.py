@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -14,6 +15,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import config as config_rules
+from source_interval_metrics.inputs import InputProblem
 from source_interval_metrics.source import SourceIntervalMetrics
 
 
@@ -40,6 +42,10 @@ def _unreadable_input(error: Exception) -> AirbyteTracedException:
     """An error met while reading the config, catalog or state files: the user's to fix."""
     if isinstance(error, AirbyteTracedException):
         return error
+    if isinstance(error, InputProblem):
+        return AirbyteTracedException(
+            message=str(error), internal_message=str(error), failure_type=FailureType.config_error
+        )
     return AirbyteTracedException(
         message=f"The connector could not read its input: {filter_secrets(str(error))}",
         internal_message=filter_secrets(str(error)),
@@ -48,12 +54,22 @@ def _unreadable_input(error: Exception) -> AirbyteTracedException:
 
 
 def _exit_with(error: AirbyteTracedException) -> NoReturn:
-    """A config error is the user's to fix: one clear line, no stack trace."""
+    """One TRACE line and exit 1; the stack trace is kept for a bug (system error) only."""
     message = error.as_sanitized_airbyte_message()
-    if message.trace and message.trace.error:
+    if message.trace and message.trace.error and error.failure_type != FailureType.system_error:
         message.trace.error.stack_trace = None
     _print(message)
     sys.exit(1)
+
+
+class _ExpectedFailuresInOneLine(logging.Filter):
+    """Drops the traceback the CDK logs with a stream's failure when that failure is expected (config, transient)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failure = record.exc_info[1] if record.exc_info else None
+        if isinstance(failure, AirbyteTracedException) and failure.failure_type != FailureType.system_error:
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 # The CDK hands every record from its worker threads to the main thread. With Python's default 5 ms GIL switch
@@ -79,14 +95,16 @@ def run() -> None:
     except Exception as error:
         _exit_with(_unreadable_input(error))
     entrypoint = IntervalMetricsEntrypoint(source)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_ExpectedFailuresInOneLine())
     try:
         with PRINT_BUFFER:
             for line in entrypoint.run(entrypoint.parse_args(args)):
                 print(f"{line}\n", end="")
     except AirbyteTracedException as error:
-        if error.failure_type != FailureType.config_error:
-            raise  # the CDK's handler reports it, with its stack trace
         _exit_with(error)
+    except Exception as error:  # a bug in the connector: a system error, with its stack trace for the report
+        _exit_with(AirbyteTracedException.from_exception(error, message=f"The connector failed: {error!r}"))
 
 
 if __name__ == "__main__":

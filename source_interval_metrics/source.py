@@ -12,6 +12,7 @@ from typing import Any
 from airbyte_cdk.models import (
     AirbyteCatalog,
     AirbyteConnectionStatus,
+    AirbyteErrorTraceMessage,
     AirbyteMessage,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
@@ -28,7 +29,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_interval_metrics import config as config_rules
-from source_interval_metrics import retention, service_hosts
+from source_interval_metrics import inputs, retention, service_hosts
 
 MANIFEST = "manifest.yaml"
 CHECK_STREAM = "skill_interval_metrics"
@@ -64,6 +65,23 @@ def _actionable(message: AirbyteMessage) -> AirbyteMessage:
     return message
 
 
+# The worst failure decides the sync's: the user must act, then a bug, then "try again later".
+FAILURE_ORDER = (FailureType.config_error, FailureType.system_error, FailureType.transient_error)
+
+
+def sync_failure(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTracedException:
+    """One short line for the streams that failed, typed by the worst failure (the CDK types it `config_error`)."""
+    worst = min(
+        (error.failure_type or FailureType.system_error for error in failures.values()), key=FAILURE_ORDER.index
+    )
+    said = "; ".join(f"{name}: {(error.message or '')[:300]}" for name, error in failures.items())
+    return AirbyteTracedException(
+        message=f"{len(failures)} stream(s) did not sync. {said}",
+        internal_message="Streams failed: " + ", ".join(failures),
+        failure_type=worst,
+    )
+
+
 class SourceIntervalMetrics(YamlDeclarativeSource):
     """LivePerson Interval Metrics, one stream per grouping."""
 
@@ -85,10 +103,10 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None,
         **kwargs: Any,
     ) -> None:
-        self._raw_config = dict(config) if config else None
+        self._raw_config = dict(config) if config is not None else None
         self._config_problem: str | None = None
         prepared = None
-        if config:
+        if config is not None:
             spec = connection_specification()
             prepared = config_rules.with_defaults(config, spec)
             try:
@@ -96,6 +114,14 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
             except config_rules.ConfigProblem as problem:
                 self._config_problem, prepared = str(problem), None
         super().__init__(MANIFEST, catalog=catalog, config=prepared, state=state, **kwargs)
+
+    @classmethod
+    def read_catalog(cls, catalog_path: str) -> ConfiguredAirbyteCatalog:
+        return inputs.read_catalog(catalog_path)
+
+    @classmethod
+    def read_state(cls, state_path: str | None) -> list[AirbyteStateMessage]:
+        return inputs.read_state(state_path)
 
     def _read_and_parse_yaml_file(self, path_to_yaml_file: str) -> ConnectionDefinition:
         return manifest()
@@ -107,7 +133,7 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> None:
         """Build again when a verb brings a config other than the one given at construction (as test kits do)."""
-        if config and dict(config) != self._raw_config:
+        if config is not None and dict(config) != self._raw_config:
             self._build(catalog, config, state)
         if self._config_problem:
             raise AirbyteTracedException(
@@ -178,10 +204,35 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
         self._configure_for(config, catalog, state)
+        self._refuse_unknown_streams(catalog)
         self._warn_about_unreadable_intervals(catalog, state or [])
         self._resolve_service_hosts()
-        for message in super().read(logger, config, catalog, state):
-            yield _actionable(message)
+        failures: dict[str, AirbyteErrorTraceMessage] = {}
+        try:
+            for message in super().read(logger, config, catalog, state):
+                error = message.trace.error if message.type == Type.TRACE and message.trace else None
+                if error and error.stream_descriptor:
+                    stream = error.stream_descriptor.name
+                    if stream in failures and failures[stream].message == error.message:
+                        continue  # the same failure from another window of the stream: said once
+                    failures.setdefault(stream, error)
+                if error and error.failure_type != FailureType.system_error:
+                    error.stack_trace = None  # an expected condition, said in one line, not a bug
+                yield _actionable(message)
+        except AirbyteTracedException as error:
+            if not failures:
+                raise
+            raise sync_failure(failures) from error
+
+    def _refuse_unknown_streams(self, catalog: ConfiguredAirbyteCatalog) -> None:
+        known = [stream["name"] for stream in self._source_config["streams"]]
+        unknown = [configured.stream.name for configured in catalog.streams if configured.stream.name not in known]
+        if unknown:
+            raise AirbyteTracedException(
+                message=f"The catalog asks for {', '.join(map(repr, unknown))}, which this connector does not have. "
+                f"Its streams are {', '.join(known)}; run discover again and pick from them.",
+                failure_type=FailureType.config_error,
+            )
 
     def _warn_about_unreadable_intervals(
         self, catalog: ConfiguredAirbyteCatalog, state: list[AirbyteStateMessage]

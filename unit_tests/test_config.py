@@ -38,8 +38,14 @@ BAD = [
     ({"handle_time_model": "XYZ"}, "handle_time_model must be one of IFT, EHT; got 'XYZ'"),
     ({"interval_duration": 20}, "interval_duration must be one of 15, 30, 60, 1440; got 20"),
     ({"page_size": 900}, "page_size must be between 1 and 500; got 900"),
-    ({"start_date": "yesterday"}, "start_date must look like YYYY-MM-DDTHH:mm:ssZ; got 'yesterday'"),
-    ({"lookback_window": "1 hour"}, "lookback_window must look like PT1H, PT6H, P1D; got '1 hour'"),
+    (
+        {"start_date": "yesterday"},
+        "start_date must look like YYYY-MM-DDTHH:mm:ssZ (for example 2024-05-01T00:00:00Z); got 'yesterday'",
+    ),
+    (
+        {"lookback_window": "1 hour"},
+        "lookback_window must look like an ISO 8601 duration (for example PT1H); got '1 hour'",
+    ),
     ({"num_workers": 11}, "num_workers must be between 1 and 10; got 11"),
     ({"request_source": "x" * 21}, f"request_source must be at most 20 characters long; got '{'x' * 21}'"),
     ({"account_id": None}, "account_id is required"),
@@ -133,6 +139,8 @@ def test_a_failure_that_is_not_the_user_s_is_not_called_a_config_error(
         raise RuntimeError("a bug in the connector")
 
     monkeypatch.setattr("source_interval_metrics.source.SourceIntervalMetrics.discover", broken)
-    with pytest.raises(RuntimeError, match="a bug in the connector"):
-        run_verb("discover", config(), tmp_path, capsys, monkeypatch)
-    assert "config_error" not in capsys.readouterr().out
+    code, messages, _ = run_verb("discover", config(), tmp_path, capsys, monkeypatch)
+    (error,) = [m["trace"]["error"] for m in messages if m["type"] == "TRACE"]
+    assert code == 1 and error["failure_type"] == "system_error"
+    assert error["message"] == "The connector failed: RuntimeError('a bug in the connector')"
+    assert "a bug in the connector" in error["stack_trace"]  # kept for the bug report

@@ -30,7 +30,12 @@ from integration_tests.simulator import data
 API_PATH = "/api/account/{account}/interval-metrics"
 RETENTION = 14 * data.DAY
 MAX_WINDOW = data.DAY
-FAULT_ANSWERS = {429: "Too many requests", 500: "Internal server error", 503: "Service unavailable"}
+FAULT_ANSWERS = {
+    400: "The requested timeframe is not valid",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Saved state made to fit the interval grid."""
+"""Saved state made to fit the interval grid, and never trusted past the present."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -15,10 +16,13 @@ from isodate import parse_duration
 
 from source_interval_metrics.components.answers import CURSOR_FIELD, RFC3339
 
+logger = logging.getLogger("airbyte")
+
 
 @dataclass
 class AlignStateToIntervalBoundary(StateMigration):
-    """Moves a saved `intervalStart` so that it minus the lookback window is an interval boundary (rounding down)."""
+    """Moves a saved `intervalStart` so that it minus the lookback window is an interval boundary (rounding down); a
+    state later than the last finished interval is moved back to it, with a warning."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -26,9 +30,11 @@ class AlignStateToIntervalBoundary(StateMigration):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters.get("name", "stream")
 
-    def _aligned(self, value: Any) -> str:
+    def _saved(self, value: Any) -> dt.datetime:
         try:
-            saved = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            if not isinstance(value, str):
+                raise ValueError(value)
+            saved = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise AirbyteTracedException(
                 message=(
@@ -37,17 +43,33 @@ class AlignStateToIntervalBoundary(StateMigration):
                 ),
                 failure_type=FailureType.config_error,
             ) from None
-        if saved.tzinfo is None:
-            saved = saved.replace(tzinfo=dt.UTC)
+        return saved if saved.tzinfo else saved.replace(tzinfo=dt.UTC)
+
+    def _last_finished_interval(self) -> dt.datetime:
+        step = int(self.config["interval_duration"]) * 60
+        now = int(dt.datetime.now(dt.UTC).timestamp())
+        return dt.datetime.fromtimestamp(now - now % step - step, dt.UTC)
+
+    def _aligned(self, saved: dt.datetime) -> str:
         step = int(self.config["interval_duration"]) * 60
         lookback = int(parse_duration(self.config["lookback_window"]).total_seconds())
-        reread_from = int(saved.timestamp()) - lookback
+        reread_from = int(min(saved, self._last_finished_interval()).timestamp()) - lookback
         aligned = reread_from - reread_from % step + lookback
         return dt.datetime.fromtimestamp(aligned, dt.UTC).strftime(RFC3339)
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        value = (stream_state or {}).get(CURSOR_FIELD)
-        return value is not None and "state_type" not in stream_state and self._aligned(value) != value
+        if not stream_state or CURSOR_FIELD not in stream_state or "state_type" in stream_state:
+            return False
+        value = stream_state[CURSOR_FIELD]
+        return bool(self._aligned(self._saved(value)) != value)
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        return {**stream_state, CURSOR_FIELD: self._aligned(stream_state[CURSOR_FIELD])}
+        value = stream_state[CURSOR_FIELD]
+        saved, aligned = self._saved(value), self._aligned(self._saved(value))
+        if saved > self._last_finished_interval():
+            logger.warning(
+                f"{self._stream}: the saved state {{'{CURSOR_FIELD}': {value!r}}} is later than the last finished "
+                f"interval; this sync reads from {aligned} less the lookback window instead. If the state came "
+                "from elsewhere, reset the stream."
+            )
+        return {**stream_state, CURSOR_FIELD: aligned}
