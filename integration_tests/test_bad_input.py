@@ -35,6 +35,14 @@ CATALOG = {
 }
 
 
+WRONG_KEYS = {
+    "consumer_key": "sim-consumer-key",
+    "consumer_secret": "not-the-secret",
+    "access_token": "sim-access-token",
+    "access_token_secret": "sim-access-token-secret",
+}
+
+
 def stream_state(value: Any) -> list[dict[str, Any]]:
     return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": SKILL}, "stream_state": value}}]
 
@@ -195,6 +203,14 @@ CASES: dict[str, Case] = {
         {"credentials": {"auth_type": "oauth2", "client_id": "sim-client-id", "client_secret": "wrong-secret"}},
         failure="FAILED",
         names="Signing in failed",
+    ),
+    "API keys LivePerson does not accept (HTTP 401)": Case(
+        "read",
+        {"credentials": {**WRONG_KEYS, "auth_type": "oauth1"}},
+        names="LivePerson did not accept the credentials (HTTP 401",
+    ),
+    "API keys LivePerson does not accept, check": Case(
+        "check", {"credentials": {**WRONG_KEYS, "auth_type": "oauth1"}}, failure="FAILED", names="HTTP 401"
     ),
     "a 400 from LivePerson": Case("read", simulator={"fault_sequence": [400]}, names="HTTP 400"),
     "a 403 from LivePerson": Case("read", simulator={"has_permission": False}, names="HTTP 403"),
