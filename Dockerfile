@@ -1,6 +1,8 @@
 # The connector image, after Airbyte's Python connector template: the base image pinned by digest, the project
 # installed as a wheel with its locked runtime dependencies only, run as the non-root `airbyte` user.
-FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
+# Where the pinned base cannot be pulled, build with --build-arg BASE_IMAGE=<scripts/standin-base.sh's tag>.
+ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
+FROM ${BASE_IMAGE}
 
 WORKDIR /airbyte/integration_code
 

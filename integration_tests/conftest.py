@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from integration_tests import image
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
 from integration_tests.simulator.routes import _epoch
@@ -60,8 +61,14 @@ def any_reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Start the simulator for the standard tests and write the configs acceptance-test-config.yml names."""
-    shared = Simulator(Settings(conversations_per_day=100)).start()
+    """Start the simulator for the standard tests and write the configs acceptance-test-config.yml names.
+
+    Where a Docker engine answers, the simulator listens on the host's bridge address, so that the standard tests'
+    containers reach it as well as the tests on the host.
+    """
+    docker_client = image.client()
+    address = image.bridge_address(docker_client) if docker_client else "127.0.0.1"
+    shared = Simulator(Settings(conversations_per_day=100), address=address).start()
     config.add_cleanup(shared.stop)
     GENERATED.mkdir(exist_ok=True)
     day = 86400
@@ -75,23 +82,38 @@ def pytest_configure(config: pytest.Config) -> None:
     _write(GENERATED / "invalid_config.json", bad)
 
 
-def docker_engine_answers() -> bool:
-    try:
-        import docker
-
-        docker.from_env(timeout=5).ping()
-    except Exception:
-        return False
-    return True
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Image tests need a Docker engine: where none answers, they skip and say so."""
+    """Image tests need a Docker engine: where none answers they skip and say so, except in CI, where they must run."""
     image_tests = [item for item in items if "image_tests" in item.keywords]
-    if image_tests and not docker_engine_answers():
-        skip = pytest.mark.skip(reason="no Docker engine answers on this machine; the image tests run where one does")
-        for item in image_tests:
-            item.add_marker(skip)
+    if not image_tests or image.client():
+        return
+    if image.required():
+        raise pytest.UsageError(
+            f"{len(image_tests)} image tests must run here ({image.REQUIRED_VARIABLE}=1), but no Docker engine answers"
+        )
+    skip = pytest.mark.skip(reason="no Docker engine answers on this machine; the image tests run where one does")
+    for item in image_tests:
+        item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def connector_image(request: pytest.FixtureRequest) -> str:
+    """The image built from the real Dockerfile, once per run; Airbyte's standard image tests use it too."""
+    docker_client = image.client()
+    assert docker_client, "no Docker engine answers"
+    said = image.build(docker_client)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_line(said)
+    request.config.option.connector_image = image.IMAGE
+    return image.IMAGE
+
+
+@pytest.fixture(autouse=True)
+def image_for_image_tests(request: pytest.FixtureRequest) -> None:
+    """Builds the image before any image test, Airbyte's standard ones included (they take it as --connector-image)."""
+    if request.node.get_closest_marker("image_tests"):
+        request.getfixturevalue("connector_image")
 
 
 def connector_config(simulator: Simulator, **overrides: Any) -> dict[str, Any]:

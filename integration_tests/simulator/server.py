@@ -75,9 +75,9 @@ class Settings:
 
 
 class Simulator:
-    """Runs the simulated LivePerson hosts on 127.0.0.1; `url` is both the Domain API and every service host."""
+    """Runs the simulated LivePerson hosts on 127.0.0.1 (or `address`); `url` serves the Domain API and every host."""
 
-    def __init__(self, settings: Settings | None = None, port: int = 0) -> None:
+    def __init__(self, settings: Settings | None = None, port: int = 0, address: str = "127.0.0.1") -> None:
         self.settings = settings or Settings()
         self.stats: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
@@ -87,13 +87,14 @@ class Simulator:
         self._lock = threading.Lock()
         self._faults = random.Random(self.settings.fault_seed)
         self._shapes = random.Random(self.settings.fault_seed)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server = ThreadingHTTPServer((address, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        address, port = self._server.server_address[:2]
+        return f"{address}:{port}"
 
     @property
     def url(self) -> str:
