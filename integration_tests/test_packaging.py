@@ -18,8 +18,10 @@ from dockerfile_parse import DockerfileParser
 from jsonschema import Draft7Validator
 
 from integration_tests.conftest import assert_answers_spec_and_discover
+from source_interval_metrics.components.errors import RATE_LIMIT_CAP, RATE_LIMIT_RETRIES, SERVER_PAUSES
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_PEAK_RSS_MB = 95  # bench/: a 14-day backfill of the four streams (README, Performance)
 METADATA_SCHEMA = (
     Path(airbyte_connector_models.__file__).parent / "metadata" / "v0" / "ConnectorMetadataDefinitionV0.json"
 )
@@ -52,11 +54,27 @@ def test_metadata_is_valid_for_airbyte() -> None:
         "community",
     )
     assert {"language:python", "cdk:low-code"} <= set(data["tags"])
+    assert {link["type"] for link in data["externalDocumentationUrls"]} >= {"api_reference", "rate_limits"}
+    assert data["suggestedStreams"]["streams"] and data["registryOverrides"]["oss"]["enabled"]
+    assert (ROOT / "icon.svg").read_text().lstrip().startswith("<svg")
+
+
+def test_metadata_leaves_room_for_the_longest_silence_and_the_measured_memory() -> None:
+    """A window that waits out every rate-limit retry must not look hung to Airbyte; memory well above the bench's."""
+    data = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
+    longest_wait = RATE_LIMIT_RETRIES * RATE_LIMIT_CAP + 4 * 120 + sum(SERVER_PAUSES)
+    assert data["maxSecondsBetweenMessages"] >= longest_wait
+    (sync,) = [job for job in data["resourceRequirements"]["jobSpecific"] if job["jobType"] == "sync"]
+    assert int(sync["resourceRequirements"]["memory_limit"].removesuffix("Mi")) >= 2 * BENCH_PEAK_RSS_MB
 
 
 def test_version_name_and_base_image_agree_everywhere() -> None:
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    version = project["version"]
     data = yaml.safe_load((ROOT / "metadata.yaml").read_text())["data"]
+    # Airbyte's naming: PyPI package airbyte-source-<name>, console script source-<name>, as PyAirbyte expects.
+    assert project["name"] == data["remoteRegistries"]["pypi"]["packageName"] == "airbyte-source-interval-metrics"
+    assert list(project["scripts"]) == ["source-interval-metrics"]
     parsed = dockerfile()
     assert data["dockerImageTag"] == parsed.labels["io.airbyte.version"] == version
     assert data["dockerRepository"] == parsed.labels["io.airbyte.name"] == "airbyte/source-interval-metrics"
@@ -151,3 +169,19 @@ def test_hadolint_finds_nothing(path: str) -> None:
         [str(Path(sys.executable).parent / "hadolint"), str(ROOT / path)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_docs_page_follows_airbyte_s_template() -> None:
+    page = (ROOT / "docs" / "integrations" / "sources" / "interval-metrics.md").read_text()
+    assert [line[3:] for line in page.splitlines() if line.startswith("## ")] == [
+        "Prerequisites",
+        "Setup guide",
+        "Supported sync modes",
+        "Supported streams",
+        "Performance considerations",
+        "Data type map and units",
+        "Limitations and troubleshooting",
+        "Changelog",
+    ]
+    assert "<summary>Expand to review</summary>" in page and "| Version | Date | Pull Request | Subject |" in page
+    assert "Incremental - Append + Deduped | Yes, **recommended**" in page
