@@ -19,6 +19,7 @@ GROUPING = {
     "agent_group_interval_metrics": "agentGroup",
     "agent_interval_metrics": "agent",
     "conversation_interval_metrics": "conversation",
+    "skill_agent_interval_metrics": "skill,agent",
 }
 METRICS = {
     "skill": "handleTime,handledConversations,repliedConversations,consumerMessages,agentMessages,workTime,"
@@ -26,6 +27,7 @@ METRICS = {
     "agentGroup": "handleTime,handledConversations,repliedConversations,consumerMessages,agentMessages,workTime",
     "agent": "handleTime,handledConversations,repliedConversations,consumerMessages,agentMessages,workTime",
     "conversation": "handleTime,handledConversations,repliedConversations,workTime",
+    "skill,agent": "handleTime,handledConversations,repliedConversations,consumerMessages,agentMessages,workTime",
 }
 IDS = ("skillId", "agentGroupId", "agentId")
 

@@ -209,6 +209,16 @@ def main() -> None:
             {"connector@4": [], "connector@8": []},
         )
         report(results, {"wall": 0.5})
+        config = {**config, "extra_groupings": ["skill,agent"]}
+        results = scenario(
+            "50 ms latency: 14-day backfill of a combined grouping (extra_groupings: ['skill,agent'])",
+            simulator,
+            config,
+            ["skill_agent_interval_metrics"],
+            1,
+            {"connector@4": []},
+        )
+        report(results, {"wall": 0.5})
         simulator.update(latency=0)
         print("\n## peak memory as the window doubles (conversation grouping, zero latency)")
         for days in (7, 14):

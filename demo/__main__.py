@@ -23,7 +23,9 @@ STREAMS = [
     "agent_group_interval_metrics",
     "agent_interval_metrics",
     "conversation_interval_metrics",
+    "skill_agent_interval_metrics",  # from extra_groupings: agent-by-skill intervals, what WFM tools import
 ]
+EXTRA_GROUPINGS = ["skill,agent"]
 
 
 def say(text: str) -> None:
@@ -50,6 +52,7 @@ def account() -> Iterator[dict[str, Any]]:
         )
     if given:
         config: dict[str, Any] = {
+            "extra_groupings": EXTRA_GROUPINGS,
             "account_id": os.environ["LP_ACCOUNT_ID"],
             "credentials": {
                 "auth_type": "oauth2",
@@ -74,6 +77,7 @@ def account() -> Iterator[dict[str, Any]]:
                 "client_secret": simulator.settings.client_secret,
             },
             "domain_api_url": simulator.url,
+            "extra_groupings": EXTRA_GROUPINGS,
         }
     say("Stopped the simulator")
 
@@ -81,7 +85,7 @@ def account() -> Iterator[dict[str, Any]]:
 def summarize(cache: Any, source_name: str) -> None:
     """Rows, interval range and saved state of every stream."""
     states = cache.get_state_provider(source_name)
-    print(f"\n{'stream':32} {'rows':>7}  {'first interval':20}  {'last interval':20}  saved state")
+    print(f"\n{'stream':36} {'rows':>7}  {'first interval':20}  {'last interval':20}  saved state")
     for stream in STREAMS:
         frame = cache[stream].to_pandas()
         column = "intervalstart" if "intervalstart" in frame.columns else "intervalStart"
@@ -89,7 +93,7 @@ def summarize(cache: Any, source_name: str) -> None:
         blob = state.stream.stream_state if state and state.stream else None
         saved = blob.model_dump() if hasattr(blob, "model_dump") else blob
         first, last = (frame[column].min(), frame[column].max()) if len(frame) else ("-", "-")
-        print(f"{stream:32} {len(frame):>7}  {str(first):20}  {str(last):20}  {saved}")
+        print(f"{stream:36} {len(frame):>7}  {str(first):20}  {str(last):20}  {saved}")
     print()
 
 
@@ -132,7 +136,7 @@ def main() -> int:
         source = ab.get_source("source-interval-metrics", config=config, local_executable=SCRIPT, streams=STREAMS)
         say("check")
         source.check()
-        say("Full sync of the four streams (backfill of every interval the API still holds)")
+        say("Full sync of the five streams (backfill of every interval the API still holds)")
         full = source.read(cache=cache, force_full_refresh=True)
         say(f"Full sync landed {full.processed_records} records")
         say("Incremental sync (from the saved state minus the lookback window)")

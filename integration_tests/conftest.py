@@ -26,6 +26,14 @@ STREAMS = {
     "agent_interval_metrics": ("agent", "agentId"),
     "conversation_interval_metrics": ("conversation", "conversationId"),
 }
+# Combined groupings, as a user may write them, and the streams they give (the simulator groups by any combination).
+EXTRA_GROUPINGS = ["agent, skill", "agent,agentGroup", "conversation,skill"]
+COMBINED = {
+    "skill_agent_interval_metrics": ("skill,agent", "skillId", "agentId"),
+    "agent_group_agent_interval_metrics": ("agentGroup,agent", "agentGroupId", "agentId"),
+    "skill_conversation_interval_metrics": ("skill,conversation", "skillId", "conversationId"),
+}
+EVERY_STREAM = {**STREAMS, **COMBINED}
 NOT_FOR_CONVERSATIONS = {"consumerMessages", "agentMessages"}
 CLEAN = {"missing": 0, "extra": 0, "duplicates": 0, "different": 0}
 # Where the method page can be read two ways, the simulator has a setting per reading (see its Settings). The suite
@@ -44,6 +52,7 @@ READINGS: dict[str, dict[str, Any]] = {
 
 
 GENERATED = Path(__file__).resolve().parent / "generated"
+IMAGE_BUILT = pytest.StashKey[str]()
 
 
 @pytest.fixture
@@ -101,12 +110,15 @@ def connector_image(request: pytest.FixtureRequest) -> str:
     """The image built from the real Dockerfile, once per run; Airbyte's standard image tests use it too."""
     docker_client = image.client()
     assert docker_client, "no Docker engine answers"
-    said = image.build(docker_client)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line(said)
+    request.config.stash[IMAGE_BUILT] = image.build(docker_client)
     request.config.option.connector_image = image.IMAGE
     return image.IMAGE
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Say which base the image tests built on (the pinned one, or the stand-in and why)."""
+    if IMAGE_BUILT in config.stash:
+        terminalreporter.write_line(config.stash[IMAGE_BUILT])
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +203,7 @@ def expected_records(
     simulator: Simulator, stream: str, start: int, end: int, interval: int = 15, model: str = "IFT", bots: bool = False
 ) -> list[dict[str, Any]]:
     """The contract's record for every interval starting in [start, end), from the simulator's ground truth."""
-    grouping, _ = STREAMS[stream]
+    grouping = EVERY_STREAM[stream][0]
     expected = []
     for entry in simulator.entries(grouping, start, end, interval, model, bots):
         record = {
@@ -203,7 +215,7 @@ def expected_records(
         }
         record.update({k: v for k, v in entry.items() if k not in ("timeframe", "metrics")})
         metrics = entry["metrics"]
-        if grouping == "conversation":
+        if "conversation" in grouping:
             metrics = {k: v for k, v in metrics.items() if k not in NOT_FOR_CONVERSATIONS}
         if grouping == "skill" and not simulator.settings.skill_closed_conversations:
             metrics = {k: v for k, v in metrics.items() if k != "closedConversations"}  # refused: left out
@@ -218,8 +230,8 @@ def requested_end(simulator: Simulator) -> int:
     return max(_epoch(query["to"], "to") for query in simulator.requests) + 1
 
 
-def key(stream: str, record: dict[str, Any]) -> tuple[str, str, Any]:
-    return record["accountId"], record["intervalStart"], record[STREAMS[stream][1]]
+def key(stream: str, record: dict[str, Any]) -> tuple[Any, ...]:
+    return record["accountId"], record["intervalStart"], *(record[field] for field in EVERY_STREAM[stream][1:])
 
 
 def compare(stream: str, emitted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> dict[str, int]:

@@ -146,6 +146,24 @@ CASES: dict[str, Case] = {
     "num_workers 0": Case("check", {"num_workers": 0}, failure="FAILED", names="num_workers"),
     "num_workers 11": Case("read", {"num_workers": 11}, names="num_workers"),
     "num_workers a string": Case("check", {"num_workers": "4"}, failure="FAILED", names="num_workers"),
+    "extra_groupings a string": Case(
+        "check", {"extra_groupings": "skill,agent"}, failure="FAILED", names="extra_groupings"
+    ),
+    "extra_groupings with an unknown dimension": Case(
+        "check", {"extra_groupings": ["skill,queue"]}, failure="FAILED", names="extra_groupings entry 'skill,queue'"
+    ),
+    "extra_groupings with one dimension": Case(
+        "discover", {"extra_groupings": ["agent"]}, names="extra_groupings entry 'agent'"
+    ),
+    "extra_groupings repeating a dimension": Case(
+        "read", {"extra_groupings": ["skill,skill"]}, names="extra_groupings entry 'skill,skill'"
+    ),
+    "extra_groupings with the same combination twice": Case(
+        "check",
+        {"extra_groupings": ["skill,agent", "agent , skill"]},
+        failure="FAILED",
+        names="extra_groupings entries",
+    ),
     "a config that is a list": Case("check", "[1]", names="config"),
     "a config that is not JSON": Case("discover", "{account_id:", names="config"),
     # --- catalogs -------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ STREAMS = [
     "agent_group_interval_metrics",
     "agent_interval_metrics",
     "conversation_interval_metrics",
+    "skill_agent_interval_metrics",
 ]
 
 

@@ -82,7 +82,7 @@ def test_the_documented_validation_answers_400_with_a_message(
 
 
 def test_an_answer_overlaps_the_window_like_the_docs_example(sim: Simulator) -> None:
-    start = int(time.time()) // 900 * 900 - 24 * HOUR
+    start = int(time.time()) // 86400 * 86400 - 12 * HOUR  # yesterday's busy noon: its first quarter has entries
     answer = metrics(sim, query(**{"from": rfc3339(start + 7 * 60), "to": rfc3339(start + 37 * 60)})).json()
     assert {entry["timeframe"]["from"] for entry in answer["intervals"]} <= {
         rfc3339(start),

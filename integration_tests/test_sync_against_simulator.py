@@ -8,7 +8,8 @@ from pathlib import Path
 
 from integration_tests.conftest import (
     CLEAN,
-    STREAMS,
+    EVERY_STREAM,
+    EXTRA_GROUPINGS,
     catalog,
     compare,
     connector_config,
@@ -32,8 +33,8 @@ def test_full_sync_of_every_stream_equals_the_ground_truth(any_reading: Simulato
     messages = run_connector(
         tmp_path,
         "read",
-        connector_config(simulator, start_date=rfc3339(start), page_size=100),
-        catalog(sync_mode="full_refresh"),
+        connector_config(simulator, start_date=rfc3339(start), page_size=100, extra_groupings=EXTRA_GROUPINGS),
+        catalog(list(EVERY_STREAM), sync_mode="full_refresh"),
         output=output,
     )
     assert errors(messages) == []
@@ -41,7 +42,7 @@ def test_full_sync_of_every_stream_equals_the_ground_truth(any_reading: Simulato
     assert output[0].count("LivePerson refused the metric closedConversations") == (1 if refused else 0)
     assert (simulator.stats["pages_without_intervals"] > 0) == (simulator.settings.pages_without_intervals > 0)
     end = requested_end(simulator)
-    for stream in STREAMS:
+    for stream in EVERY_STREAM:
         emitted = records(messages, stream)
         assert emitted, stream
         assert compare(stream, emitted, expected_records(simulator, stream, start, end)) == CLEAN, stream
@@ -50,13 +51,19 @@ def test_full_sync_of_every_stream_equals_the_ground_truth(any_reading: Simulato
 def test_incremental_syncs_pick_up_where_the_state_left_off(any_reading: Simulator, tmp_path: Path) -> None:
     simulator = any_reading
     start = int(time.time()) // 1800 * 1800 - 30 * 3600
-    config = connector_config(simulator, start_date=rfc3339(start), lookback_window="PT2H", interval_duration=30)
-    first = run_connector(tmp_path, "read", config, catalog())
+    config = connector_config(
+        simulator,
+        start_date=rfc3339(start),
+        lookback_window="PT2H",
+        interval_duration=30,
+        extra_groupings=EXTRA_GROUPINGS,
+    )
+    first = run_connector(tmp_path, "read", config, catalog(list(EVERY_STREAM)))
     assert errors(first) == []
     states = final_states(first)
-    assert len(states) == len(STREAMS)
+    assert len(states) == len(EVERY_STREAM)
     simulator.requests.clear()
-    second = run_connector(tmp_path, "read", config, catalog(), state=states)
+    second = run_connector(tmp_path, "read", config, catalog(list(EVERY_STREAM)), state=states)
     assert errors(second) == []
     end = requested_end(simulator)
     for state in states:

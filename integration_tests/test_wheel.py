@@ -28,7 +28,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work), str(ROOT)],
         check=True,
     )
-    (wheel,) = work.glob("source_interval_metrics-*.whl")
+    (wheel,) = work.glob("airbyte_source_interval_metrics-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "source_interval_metrics/manifest.yaml" in names
     assert {f"source_interval_metrics/schemas/{name}.json" for name in STREAMS} <= set(names)

@@ -10,6 +10,8 @@ from isodate import ISO8601Error, parse_duration
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
+from source_interval_metrics import groupings
+
 PREFIX = "Config validation error: "
 
 
@@ -52,6 +54,10 @@ def _check_meaning(config: Mapping[str, Any], now: dt.datetime) -> None:
                 f"{PREFIX}start_date {start_date} is in the future; give a past date-time (LivePerson keeps the last "
                 "14 days), or leave it empty to start at the oldest interval LivePerson has."
             )
+    try:
+        groupings.combinations(config)
+    except ValueError as problem:
+        raise ConfigProblem(f"{PREFIX}{problem}.") from None
     try:
         parse_duration(config["lookback_window"])
     except (ISO8601Error, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import pkgutil
@@ -29,7 +30,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_interval_metrics import config as config_rules
-from source_interval_metrics import inputs, retention, service_hosts
+from source_interval_metrics import groupings, inputs, retention, service_hosts
 
 MANIFEST = "manifest.yaml"
 CHECK_STREAM = "skill_interval_metrics"
@@ -105,6 +106,7 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
     ) -> None:
         self._raw_config = dict(config) if config is not None else None
         self._config_problem: str | None = None
+        self._combined: list[groupings.Combination] = []
         prepared = None
         if config is not None:
             spec = connection_specification()
@@ -113,6 +115,8 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
                 config_rules.check(prepared, spec)
             except config_rules.ConfigProblem as problem:
                 self._config_problem, prepared = str(problem), None
+            else:
+                self._combined = groupings.combinations(prepared)
         super().__init__(MANIFEST, catalog=catalog, config=prepared, state=state, **kwargs)
 
     @classmethod
@@ -124,7 +128,10 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         return inputs.read_state(state_path)
 
     def _read_and_parse_yaml_file(self, path_to_yaml_file: str) -> ConnectionDefinition:
-        return manifest()
+        """The manifest, plus a stream for each combined grouping the config asks for."""
+        definition = copy.deepcopy(manifest())
+        definition["streams"].extend(groupings.stream_definition(combination) for combination in self._combined)
+        return definition
 
     def _configure_for(
         self,

@@ -152,20 +152,14 @@ def interval_metrics(
     """
     roster = {a.id: a for a in agents(account)}
     length = interval_minutes * 60
-    totals: dict[tuple[int, int | str], dict[str, int]] = {}
+    dimensions = grouping.split(",")
+    totals: dict[tuple[int, tuple[int | str, ...]], dict[str, int]] = {}
     for segment in segments_between(account, start - start % length, end, conversations_per_day):
-        if grouping == "skill":
-            key: int | str | None = segment.skill_id
-        elif segment.agent_id is None:
-            key = None
-        elif grouping == "agent":
-            key = segment.agent_id
-        elif grouping == "agentGroup":
-            key = roster[segment.agent_id].group_id
-        else:
-            key = segment.conversation_id
-        if key is None or (segment.skill_id == BOT_SKILL and not include_bot_skills):
+        if segment.skill_id == BOT_SKILL and not include_bot_skills:
             continue
+        if segment.agent_id is None and {"agent", "agentGroup", "conversation"} & set(dimensions):
+            continue  # a bot-only conversation has no agent, and LivePerson counts conversations by agents
+        key = tuple(_dimension_key(dimension, segment, roster) for dimension in dimensions)
         interval = segment.start - segment.start % length
         if not start <= interval < end:
             continue
@@ -181,26 +175,36 @@ def interval_metrics(
     entries = []
     for (interval, key), metrics in sorted(totals.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         entry: dict[str, object] = {"timeframe": timeframe(interval, interval + length)}
-        if grouping == "skill":
-            entry.update(skillId=key, skillName=SKILLS[int(key)])
-        elif grouping == "agentGroup":
-            entry.update(agentGroupId=key, agentGroupName=AGENT_GROUPS[int(key)])
-        elif grouping == "agent":
-            agent = roster[int(key)]
-            entry.update(
-                skillId=agent.skill_id,
-                skillName=SKILLS[agent.skill_id],
-                agentId=agent.id,
-                agentName=agent.name,
-                agentLogin=agent.login,
-            )
-        else:
-            entry["conversationId"] = key
+        for dimension, value in zip(dimensions, key, strict=True):
+            entry.update(_dimension_fields(dimension, value, roster, alone=len(dimensions) == 1))
         if grouping != "skill":
             metrics = {name: value for name, value in metrics.items() if name not in SKILL_ONLY_METRICS}
         entry["metrics"] = metrics
         entries.append(entry)
     return tuple(entries)
+
+
+def _dimension_key(dimension: str, segment: Segment, roster: dict[int, Agent]) -> int | str:
+    if dimension == "skill":
+        return segment.skill_id
+    if dimension == "conversation":
+        return segment.conversation_id
+    assert segment.agent_id is not None
+    return segment.agent_id if dimension == "agent" else roster[segment.agent_id].group_id
+
+
+def _dimension_fields(dimension: str, key: int | str, roster: dict[int, Agent], alone: bool) -> dict[str, object]:
+    """The entry's fields for one dimension. Grouped by agent alone, entries also carry the agent's own skill, as
+    the method page's example does."""
+    if dimension == "skill":
+        return {"skillId": key, "skillName": SKILLS[int(key)]}
+    if dimension == "agentGroup":
+        return {"agentGroupId": key, "agentGroupName": AGENT_GROUPS[int(key)]}
+    if dimension == "conversation":
+        return {"conversationId": key}
+    agent = roster[int(key)]
+    own_skill = {"skillId": agent.skill_id, "skillName": SKILLS[agent.skill_id]} if alone else {}
+    return {**own_skill, "agentId": agent.id, "agentName": agent.name, "agentLogin": agent.login}
 
 
 def rfc3339(epoch: int) -> str:

@@ -202,8 +202,9 @@ def _validated(query: dict[str, str], account: str, now: float, skill_closed_con
     if query["handleTimeModel"] not in ("IFT", "EHT"):
         raise BadRequest(f"Invalid handleTimeModel '{query['handleTimeModel']}'; supported: IFT, EHT")
     grouping = query.get("grouping", "skill")
-    if grouping not in data.GROUPINGS:
-        raise BadRequest(f"Invalid grouping '{grouping}'; supported: {', '.join(data.GROUPINGS)}")
+    dimensions = grouping.split(",")
+    if not set(dimensions) <= set(data.GROUPINGS) or len(set(dimensions)) != len(dimensions):
+        raise BadRequest(f"Invalid grouping '{grouping}'; supported: any of {', '.join(data.GROUPINGS)}, once each")
     allowed = data.BASE_METRICS + (data.SKILL_ONLY_METRICS if grouping == "skill" else ())
     metrics = query["metrics"].split(",")
     if grouping == "skill" and not skill_closed_conversations and "closedConversations" in metrics:
