@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -136,12 +137,19 @@ def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = No
     return [*mocked, token]
 
 
-@pytest.fixture
-def http_mocker() -> Iterator[HttpMocker]:
-    """An HttpMocker that, like its decorator form, fails the test when a mocked request was not made."""
+@contextlib.contextmanager
+def verified_http() -> Iterator[HttpMocker]:
+    """An HttpMocker that, like its decorator form (and unlike its plain context manager), fails when a mocked
+    request was not made as often as it has answers."""
     with HttpMocker() as mocker:
         yield mocker
         mocker._validate_all_matchers_called()
+
+
+@pytest.fixture
+def http_mocker() -> Iterator[HttpMocker]:
+    with verified_http() as mocker:
+        yield mocker
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import json
 import pytest
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import read
-from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
@@ -25,6 +25,7 @@ from unit_tests.conftest import (
     metrics_request,
     mock_sign_in,
     page,
+    verified_http,
 )
 
 NOW = "2026-11-25T10:07:00Z"
@@ -55,7 +56,7 @@ def authenticator() -> SentinelClientCredentials:
 @freeze_time(NOW)
 def test_one_look_up_of_each_host_and_one_token_serve_every_stream() -> None:
     cfg = config(start_date="2026-11-25T00:00:00Z")
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         sign_in = mock_sign_in(http_mocker)
         for stream in STREAMS:
             http_mocker.get(metrics_request(stream, *WINDOW), page([]))
@@ -67,7 +68,7 @@ def test_one_look_up_of_each_host_and_one_token_serve_every_stream() -> None:
 
 def test_a_token_is_renewed_before_it_expires() -> None:
     request = token_request()
-    with HttpMocker() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
+    with verified_http() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
         http_mocker.post(request, [token_answer("token-one-0001", 600), token_answer("token-two-0002", 600)])
         assert authenticator().token == "Bearer token-one-0001"
         clock.tick(530)  # 70 s before expiry: still good
@@ -81,7 +82,7 @@ def test_a_token_is_renewed_before_it_expires() -> None:
 def test_a_revoked_token_is_replaced_once_and_the_read_goes_on() -> None:
     stream = "skill_interval_metrics"
     cfg = config(start_date="2026-11-25T00:00:00Z")
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         mock_sign_in(http_mocker, tokens=[token_answer("token-one-0001"), token_answer("token-two-0002")])
         http_mocker.get(
             metrics_request(stream, *WINDOW),
@@ -99,7 +100,7 @@ def test_a_revoked_token_is_replaced_once_and_the_read_goes_on() -> None:
 def test_a_token_refused_even_when_fresh_is_a_config_error_that_says_what_to_check() -> None:
     stream = "skill_interval_metrics"
     cfg = config(start_date="2026-11-25T00:00:00Z")
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         mock_sign_in(http_mocker, tokens=[token_answer("token-one-0001"), token_answer("token-two-0002")])
         http_mocker.get(metrics_request(stream, *WINDOW), HttpResponse('{"message": "Unauthorized"}', 401))
         configured = catalog(stream, sync_mode=SyncMode.incremental)
@@ -109,7 +110,7 @@ def test_a_token_refused_even_when_fresh_is_a_config_error_that_says_what_to_che
 
 
 def test_a_wrong_client_secret_is_a_config_error_naming_the_account() -> None:
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.post(token_request(), HttpResponse('{"error": "invalid_client"}', 401))
         with pytest.raises(AirbyteTracedException) as raised:
             authenticator().get_auth_header()
@@ -120,12 +121,12 @@ def test_a_wrong_client_secret_is_a_config_error_naming_the_account() -> None:
 def test_a_sentinel_outage_is_retried_then_reported_as_transient(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SCALE_VARIABLE, "0.001")
     request = token_request()
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.post(request, [HttpResponse("{}", 503), HttpResponse("{}", 502), token_answer("token-one-0001")])
         assert authenticator().token == "Bearer token-one-0001"
         http_mocker.assert_number_of_calls(request, 3)
     SentinelClientCredentials._tokens.clear()
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.post(request, HttpResponse("{}", 503))
         with pytest.raises(AirbyteTracedException) as raised:
             authenticator().get_auth_header()

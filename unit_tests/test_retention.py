@@ -6,13 +6,12 @@ import datetime as dt
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import read
-from airbyte_cdk.test.mock_http import HttpMocker
 from airbyte_cdk.test.state_builder import StateBuilder
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.retention import oldest_readable, unreadable_warning
-from unit_tests.conftest import catalog, config, mock_daily_windows, mock_sign_in
+from unit_tests.conftest import catalog, config, mock_daily_windows, mock_sign_in, verified_http
 
 NOW = dt.datetime(2026, 11, 25, 10, 7, tzinfo=dt.UTC)
 SETTINGS = {"interval_duration": 15, "lookback_window": "PT1H"}
@@ -48,7 +47,7 @@ def test_a_sync_from_a_stale_state_starts_at_the_oldest_interval_and_warns() -> 
     configured = catalog(stream, sync_mode=SyncMode.incremental)
     start = dt.datetime(2026, 11, 11, 10, 30, tzinfo=dt.UTC)
     end = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         mock_sign_in(http_mocker)
         mock_daily_windows(http_mocker, stream, start, end)
         output = read(SourceIntervalMetrics(configured, cfg, state), cfg, configured, state)

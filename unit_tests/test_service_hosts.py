@@ -6,11 +6,11 @@ import json
 
 import pytest
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import service_hosts
-from unit_tests.conftest import ACCOUNT, DOMAIN_API, config
+from unit_tests.conftest import ACCOUNT, DOMAIN_API, config, verified_http
 
 
 def domain_request(service: str, api: str = DOMAIN_API) -> HttpRequest:
@@ -23,7 +23,7 @@ def answer(service: str, host: str) -> HttpResponse:
 
 def test_hosts_are_discovered_and_reached_over_the_domain_api_scheme() -> None:
     api = "http://127.0.0.1:8123"
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.get(domain_request("agentActivityDomain", api), answer("agentActivityDomain", "127.0.0.1:8123"))
         http_mocker.get(domain_request("sentinel", api), answer("sentinel", "127.0.0.1:8124"))
         resolved = service_hosts.resolve({**config(), "domain_api_url": api})
@@ -46,14 +46,14 @@ def test_a_configured_domain_is_used_as_is_and_oauth1_needs_no_lookup(domain: st
         "access_token": "t",
         "access_token_secret": "u",
     }
-    with HttpMocker():
+    with verified_http():
         resolved = service_hosts.resolve({**config(credentials=oauth1), "domain": domain, "domain_api_url": DOMAIN_API})
     assert resolved["agent_activity_base_url"] == url and "sentinel_base_url" not in resolved
 
 
 def test_lookups_are_cached() -> None:
     request = domain_request("sentinel")
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.get(request, answer("sentinel", "va.sentinel.liveperson.net"))
         first = service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
         second = service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
@@ -62,7 +62,7 @@ def test_lookups_are_cached() -> None:
 
 
 def test_an_unknown_account_is_a_config_error_naming_it() -> None:
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.get(domain_request("sentinel"), HttpResponse('{"message": "not found"}', 404))
         with pytest.raises(AirbyteTracedException) as raised:
             service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
@@ -71,7 +71,7 @@ def test_an_unknown_account_is_a_config_error_naming_it() -> None:
 
 
 def test_a_service_missing_from_the_answer_is_a_config_error() -> None:
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.get(domain_request("agentActivityDomain"), HttpResponse('{"account": "123456"}'))
         with pytest.raises(AirbyteTracedException, match="no 'agentActivityDomain' host") as raised:
             service_hosts.lookup(DOMAIN_API, ACCOUNT, "agentActivityDomain")
@@ -81,7 +81,7 @@ def test_a_service_missing_from_the_answer_is_a_config_error() -> None:
 def test_a_domain_api_outage_is_retried_with_growing_pauses_then_reported() -> None:
     pauses: list[float] = []
     request = domain_request("sentinel")
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.get(request, HttpResponse("{}", 503))
         with pytest.raises(AirbyteTracedException, match="answered HTTP 503") as raised:
             service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel", sleep=pauses.append)
@@ -92,10 +92,10 @@ def test_a_domain_api_outage_is_retried_with_growing_pauses_then_reported() -> N
 
 def test_a_domain_given_as_a_url_serves_the_token_too_unless_the_domain_api_is_set() -> None:
     local = "http://127.0.0.1:8080"
-    with HttpMocker():
+    with verified_http():
         resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": DOMAIN_API})
     assert resolved["agent_activity_base_url"] == resolved["sentinel_base_url"] == local
-    with HttpMocker() as http_mocker:
+    with verified_http() as http_mocker:
         http_mocker.get(domain_request("sentinel", local), answer("sentinel", "127.0.0.1:9090"))
         resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": local})
     assert resolved["sentinel_base_url"] == "http://127.0.0.1:9090"
