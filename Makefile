@@ -32,8 +32,7 @@ test: lint typecheck
 unit: install
 	$(BIN)/pytest unit_tests
 
-lock: $(BIN)/python
-	$(BIN)/python -m pip install --quiet uv
+lock: install
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --quiet -o requirements.lock --custom-compile-command "make lock"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements-dev.lock --custom-compile-command "make lock"
 
