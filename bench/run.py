@@ -21,14 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from source_interval_metrics.source import manifest
+
 BIN = Path(sys.executable).parent
 CONNECTOR = BIN / "source-interval-metrics"
-STREAMS = [
-    "skill_interval_metrics",
-    "agent_group_interval_metrics",
-    "agent_interval_metrics",
-    "conversation_interval_metrics",
-]
+STREAMS = [stream["$parameters"]["name"] for stream in manifest()["streams"]]
 
 
 @dataclass

@@ -14,18 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from source_interval_metrics import groupings
+from source_interval_metrics.source import manifest
+
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # no registry look-ups: the connector is local
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
+EXTRA_GROUPINGS = ["skill,agent"]  # agent-by-skill intervals, what WFM tools import
 STREAMS = [
-    "skill_interval_metrics",
-    "agent_group_interval_metrics",
-    "agent_interval_metrics",
-    "conversation_interval_metrics",
-    "skill_agent_interval_metrics",  # from extra_groupings: agent-by-skill intervals, what WFM tools import
+    *(stream["$parameters"]["name"] for stream in manifest()["streams"]),
+    *(groupings.parse(entry).name for entry in EXTRA_GROUPINGS),
 ]
-EXTRA_GROUPINGS = ["skill,agent"]
 
 
 def say(text: str) -> None:

@@ -17,14 +17,14 @@ from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
 from integration_tests.simulator.routes import _epoch
 from source_interval_metrics.components.errors import SCALE_VARIABLE
+from source_interval_metrics.source import manifest
 from unit_tests.schemas import assert_valid_records
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
+# The manifest's streams: name -> (grouping, the dimension's id field).
 STREAMS = {
-    "skill_interval_metrics": ("skill", "skillId"),
-    "agent_group_interval_metrics": ("agentGroup", "agentGroupId"),
-    "agent_interval_metrics": ("agent", "agentId"),
-    "conversation_interval_metrics": ("conversation", "conversationId"),
+    stream["$parameters"]["name"]: (stream["$parameters"]["grouping"], stream["primary_key"][2])
+    for stream in manifest()["streams"]
 }
 # Combined groupings, as a user may write them, and the streams they give (the simulator groups by any combination).
 EXTRA_GROUPINGS = ["agent, skill", "agent,agentGroup", "conversation,skill"]

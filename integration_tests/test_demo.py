@@ -10,13 +10,7 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
-STREAMS = [
-    "skill_interval_metrics",
-    "agent_group_interval_metrics",
-    "agent_interval_metrics",
-    "conversation_interval_metrics",
-    "skill_agent_interval_metrics",
-]
+from demo.__main__ import STREAMS  # noqa: E402  (the demo's streams: the manifest's, plus skill,agent)
 
 
 def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -> None:
@@ -30,6 +24,7 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert len(STREAMS) == 5 and "skill_agent_interval_metrics" in STREAMS  # the four, and agent by skill
     for stream in STREAMS:
         assert stream in done.stdout
     assert "Incremental sync landed" in done.stdout and "Stopped the simulator" in done.stdout

@@ -178,7 +178,8 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
 
     def _requester_asking_for_one_entry(self) -> HttpRequester:
         """The skill stream's requester, as the manifest declares it, with a page size of one."""
-        definition = self._source_config["streams"][0]["retriever"]["requester"]
+        (stream,) = [stream for stream in self._source_config["streams"] if stream["name"] == CHECK_STREAM]
+        definition = stream["retriever"]["requester"]
         requester: HttpRequester = self._constructor.create_component(
             HttpRequesterModel, definition, {**self._config, "page_size": 1}, name=CHECK_STREAM
         )
@@ -237,7 +238,8 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         if unknown:
             raise AirbyteTracedException(
                 message=f"The catalog asks for {', '.join(map(repr, unknown))}, which this connector does not have. "
-                f"Its streams are {', '.join(known)}; run discover again and pick from them.",
+                f"Its streams are {', '.join(known)}; run discover again and pick from them (a combined grouping "
+                "such as skill_agent_interval_metrics needs its entry in extra_groupings).",
                 failure_type=FailureType.config_error,
             )
 
