@@ -9,20 +9,20 @@ from pathlib import Path
 
 import duckdb
 
+from demo.__main__ import STREAMS
+
 ROOT = Path(__file__).resolve().parent.parent
-from demo.__main__ import STREAMS  # noqa: E402  (the demo's streams: the manifest's, plus skill,agent)
+
+
+def run_demo(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """`python -m demo` (what `make demo` runs) without the LP_ variables of this machine, plus `environment`."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LP_")}, **environment}
+    command = [sys.executable, "-m", "demo", "--output", str(tmp_path)]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LP_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "demo", "--output", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_demo(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert len(STREAMS) == 5 and "skill_agent_interval_metrics" in STREAMS  # the four, and agent by skill
     for stream in STREAMS:
@@ -41,14 +41,6 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
 
 
 def test_demo_with_a_half_set_environment_says_which_variables_it_needs(tmp_path: Path) -> None:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LP_")}, "LP_ACCOUNT_ID": "12345678"}
-    done = subprocess.run(
-        [sys.executable, "-m", "demo", "--output", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_demo(tmp_path, LP_ACCOUNT_ID="12345678")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "LP_CLIENT_ID, LP_CLIENT_SECRET are not set" in done.stderr
