@@ -10,7 +10,7 @@ from isodate import ISO8601Error, parse_duration
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
-from source_interval_metrics import groupings
+from source_interval_metrics import groupings, interval_grid
 
 PREFIX = "Config validation error: "
 
@@ -43,7 +43,7 @@ def _check_meaning(config: Mapping[str, Any], now: dt.datetime) -> None:
     start_date = config.get("start_date")
     if isinstance(start_date, str) and start_date:
         try:
-            start = dt.datetime.fromisoformat(start_date.replace("Z", "+00:00"))
+            start = interval_grid.parse(start_date)
         except ValueError as error:
             raise ConfigProblem(
                 f"{PREFIX}start_date {start_date!r} is not a date-time ({error}); use the form YYYY-MM-DDTHH:mm:ssZ, "

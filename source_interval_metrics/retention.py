@@ -8,36 +8,17 @@ from typing import Any
 
 from isodate import parse_duration
 
-RETENTION = dt.timedelta(days=14)
-SAFETY_MARGIN = dt.timedelta(minutes=15)  # the manifest's windows start this much inside the limit
-RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def _parse(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _floor(moment: dt.datetime, step: int) -> dt.datetime:
-    seconds = int(moment.timestamp())
-    return dt.datetime.fromtimestamp(seconds - seconds % step, dt.UTC)
-
-
-def oldest_readable(now: dt.datetime, interval_minutes: int) -> dt.datetime:
-    """The first interval boundary a request may still start at, as the manifest computes it."""
-    step = interval_minutes * 60
-    limit = int((now - RETENTION + SAFETY_MARGIN).timestamp())
-    return dt.datetime.fromtimestamp(limit + (-limit % step), dt.UTC)
+from source_interval_metrics.interval_grid import RFC3339, floor, oldest_readable, parse
 
 
 def wanted_start(config: Mapping[str, Any], saved: str | None) -> dt.datetime | None:
     """Where the sync would start without the API's limit: start_date, or the state minus the lookback window."""
-    step = int(config["interval_duration"]) * 60
+    minutes = int(config["interval_duration"])
     candidates = []
     if config.get("start_date"):
-        candidates.append(_floor(_parse(config["start_date"]), step))
+        candidates.append(floor(parse(config["start_date"]), minutes))
     if saved:
-        candidates.append(_floor(_parse(saved) - parse_duration(config["lookback_window"]), step))
+        candidates.append(floor(parse(saved) - parse_duration(config["lookback_window"]), minutes))
     return max(candidates) if candidates else None
 
 

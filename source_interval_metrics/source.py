@@ -30,7 +30,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_interval_metrics import config as config_rules
-from source_interval_metrics import groupings, inputs, retention, service_hosts
+from source_interval_metrics import groupings, inputs, interval_grid, retention, service_hosts
 
 MANIFEST = "manifest.yaml"
 CHECK_STREAM = "skill_interval_metrics"
@@ -187,12 +187,12 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
 
     @staticmethod
     def _read_the_last_hour(requester: HttpRequester) -> None:
-        end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        end = interval_grid.floor(dt.datetime.now(dt.UTC), 60)
         window = StreamSlice(
             partition={},
             cursor_slice={
-                "start_time": f"{end - dt.timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
-                "end_time": f"{end - dt.timedelta(seconds=1):%Y-%m-%dT%H:%M:%SZ}",
+                "start_time": interval_grid.rfc3339(end - dt.timedelta(hours=1)),
+                "end_time": interval_grid.rfc3339(end - dt.timedelta(seconds=1)),
             },
         )
         try:

@@ -13,8 +13,9 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_interval_metrics.interval_grid import from_epoch, parse, rfc3339
+
 CURSOR_FIELD = "intervalStart"
-RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 _BODY = "_interval_metrics_body"
 _NOT_JSON: Mapping[str, Any] = {}
 
@@ -88,14 +89,11 @@ def to_rfc3339(value: str) -> str:
     """An RFC 3339 date-time as UTC with a `Z` and whole seconds, the form the cursor compares as text."""
     if len(value) == 20 and value[-1] == "Z" and value[10] == "T":
         return value
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).strftime(RFC3339)
+    return rfc3339(parse(value))
 
 
 def epoch_ms_to_rfc3339(value: int | float) -> str:
-    return dt.datetime.fromtimestamp(value / 1000, dt.UTC).strftime(RFC3339)
+    return rfc3339(from_epoch(value / 1000))
 
 
 def time_of(fields: Mapping[str, Any], name: str) -> str | None:
@@ -119,7 +117,7 @@ def time_of(fields: Mapping[str, Any], name: str) -> str | None:
 def one_second_before(moment: str) -> str:
     """The `to` of a window that ends at the boundary `moment`: never a boundary, so no reading of `to` takes in the
     interval that starts at `moment`."""
-    return (dt.datetime.strptime(moment, RFC3339) - dt.timedelta(seconds=1)).strftime(RFC3339)
+    return rfc3339(parse(moment) - dt.timedelta(seconds=1))
 
 
 def page_problem(body: Mapping[str, Any] | None) -> str | None:

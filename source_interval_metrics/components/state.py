@@ -14,7 +14,8 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from isodate import parse_duration
 
-from source_interval_metrics.components.answers import CURSOR_FIELD, RFC3339
+from source_interval_metrics.components.answers import CURSOR_FIELD
+from source_interval_metrics.interval_grid import floor, last_finished, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
 
@@ -34,7 +35,7 @@ class AlignStateToIntervalBoundary(StateMigration):
         try:
             if not isinstance(value, str):
                 raise ValueError(value)
-            saved = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parse(value)
         except ValueError:
             raise AirbyteTracedException(
                 message=(
@@ -43,19 +44,14 @@ class AlignStateToIntervalBoundary(StateMigration):
                 ),
                 failure_type=FailureType.config_error,
             ) from None
-        return saved if saved.tzinfo else saved.replace(tzinfo=dt.UTC)
 
     def _last_finished_interval(self) -> dt.datetime:
-        step = int(self.config["interval_duration"]) * 60
-        now = int(dt.datetime.now(dt.UTC).timestamp())
-        return dt.datetime.fromtimestamp(now - now % step - step, dt.UTC)
+        return last_finished(dt.datetime.now(dt.UTC), int(self.config["interval_duration"]))
 
     def _aligned(self, saved: dt.datetime) -> str:
-        step = int(self.config["interval_duration"]) * 60
-        lookback = int(parse_duration(self.config["lookback_window"]).total_seconds())
-        reread_from = int(min(saved, self._last_finished_interval()).timestamp()) - lookback
-        aligned = reread_from - reread_from % step + lookback
-        return dt.datetime.fromtimestamp(aligned, dt.UTC).strftime(RFC3339)
+        lookback = parse_duration(self.config["lookback_window"])
+        reread_from = min(saved, self._last_finished_interval()) - lookback
+        return rfc3339(floor(reread_from, int(self.config["interval_duration"])) + lookback)
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
         if not stream_state or CURSOR_FIELD not in stream_state or "state_type" in stream_state:

@@ -1,0 +1,45 @@
+"""Time in one place: RFC 3339 in and out, the interval grid, the last finished interval and LivePerson's 14 days.
+
+The manifest's cursor says the same in Jinja (its start, 14-day floor and end); `unit_tests/test_interval_grid.py`
+checks that the two agree at many clock times for every interval length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
+RETENTION = dt.timedelta(days=14)
+SAFETY_MARGIN = dt.timedelta(minutes=15)  # windows start this much inside the 14 days, so a request is when it lands
+
+
+def parse(value: str) -> dt.datetime:
+    """An RFC 3339 date-time (`Z` or an offset, fractional seconds allowed; none means UTC); ValueError if it is not."""
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """UTC with a `Z` and whole seconds: the form the cursor compares as text."""
+    return moment.astimezone(dt.UTC).strftime(RFC3339)
+
+
+def from_epoch(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def floor(moment: dt.datetime, interval_minutes: int) -> dt.datetime:
+    """The start of the interval `moment` falls in."""
+    seconds, step = int(moment.timestamp()), interval_minutes * 60
+    return from_epoch(seconds - seconds % step)
+
+
+def last_finished(now: dt.datetime, interval_minutes: int) -> dt.datetime:
+    """The start of the last interval that has ended by `now`."""
+    return floor(now, interval_minutes) - dt.timedelta(minutes=interval_minutes)
+
+
+def oldest_readable(now: dt.datetime, interval_minutes: int) -> dt.datetime:
+    """The first interval boundary a request may still start at: now less 14 days (and the margin), rounded up."""
+    limit, step = int((now - RETENTION + SAFETY_MARGIN).timestamp()), interval_minutes * 60
+    return from_epoch(limit + (-limit % step))
