@@ -222,3 +222,9 @@ def test_a_400_that_refuses_no_single_metric_stays_a_config_error(said: str) -> 
     resolution = LivePersonResponseCodes(config=OAUTH2, parameters={}).interpret_response(asked(400, {"message": said}))
     assert (resolution.response_action, resolution.failure_type) == (ResponseAction.FAIL, FailureType.config_error)
     assert RefusedMetrics.allowed("stream", ("handleTime",)) is None
+
+
+def test_causes_may_come_as_one_string() -> None:
+    handler = LivePersonResponseCodes(config=OAUTH2, parameters={"name": "skill_interval_metrics"})
+    body = {"message": "Bad Request", "causes": "closedConversations is not available for grouping skill"}
+    assert handler.interpret_response(asked(400, body)).response_action == ResponseAction.RESET_PAGINATION

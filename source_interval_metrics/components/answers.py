@@ -58,7 +58,7 @@ def api_causes(response: requests.Response) -> str:
     """LivePerson's message and its `causes` ("fix the request according to the provided causes"), on one line."""
     causes = (decoded(response) or {}).get("causes")
     parts = [api_message(response)]
-    for cause in causes if isinstance(causes, list) else ():
+    for cause in causes if isinstance(causes, list) else [causes]:
         if isinstance(cause, Mapping):
             parts.extend(str(value) for value in cause.values() if isinstance(value, str | int))
         elif isinstance(cause, str):
