@@ -144,7 +144,7 @@ def scenario(
 
 
 def median(runs: list[Run], field: str) -> float:
-    return statistics.median(getattr(run, field) for run in runs)
+    return float(statistics.median(getattr(run, field) for run in runs))
 
 
 def report(results: dict[str, list[Run]], targets: dict[str, float]) -> None:

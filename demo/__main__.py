@@ -91,7 +91,7 @@ def summarize(cache: Any, source_name: str) -> None:
         column = "intervalstart" if "intervalstart" in frame.columns else "intervalStart"
         state = states.get_stream_state(stream, not_found=None)
         blob = state.stream.stream_state if state and state.stream else None
-        saved = blob.model_dump() if hasattr(blob, "model_dump") else blob
+        saved = blob.model_dump() if blob is not None and hasattr(blob, "model_dump") else blob
         first, last = (frame[column].min(), frame[column].max()) if len(frame) else ("-", "-")
         print(f"{stream:36} {len(frame):>7}  {str(first):20}  {str(last):20}  {saved}")
     print()

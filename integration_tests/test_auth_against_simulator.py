@@ -37,7 +37,7 @@ def oauth1(simulator: Simulator, **changes: str) -> dict[str, Any]:
     return {**keys, **changes}
 
 
-def read_skill(simulator: Simulator, tmp_path: Path, start: int, **config: Any) -> list[dict]:
+def read_skill(simulator: Simulator, tmp_path: Path, start: int, **config: Any) -> list[dict[str, Any]]:
     simulator.requests.clear()
     messages = run_connector(
         tmp_path, "read", connector_config(simulator, start_date=rfc3339(start), **config), catalog([SKILL])

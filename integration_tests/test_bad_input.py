@@ -23,7 +23,7 @@ from source_interval_metrics.components.errors import SCALE_VARIABLE
 
 SKILL = "skill_interval_metrics"
 GOOD = object()  # the simulator's good config, catalog or no state
-CATALOG = {
+CATALOG: dict[str, Any] = {
     "streams": [
         {
             "stream": {"name": SKILL, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
@@ -316,7 +316,10 @@ def test_every_input_gets_success_or_one_actionable_line(
 
 
 def failure_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return [m["trace"]["error"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"][-1]
+    failure: dict[str, Any] = [m["trace"]["error"] for m in messages if m["type"] == "TRACE" and "error" in m["trace"]][
+        -1
+    ]
+    return failure
 
 
 @pytest.fixture
@@ -357,10 +360,10 @@ def test_a_timeout_that_does_not_mend_is_a_transient_error(
 def test_a_bug_in_the_connector_is_a_system_error_with_its_stack_trace(
     fresh: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(self: Any, entry: Any) -> Any:
+    def broken(self: Any, response: Any) -> Any:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(IntervalRecordExtractor, "flatten", broken)
+    monkeypatch.setattr(IntervalRecordExtractor, "extract_records", broken)  # met by every page, night or day
     code, messages, _ = run_case(Case("read"), fresh, tmp_path, capsys)
     assert code == 1 and failure_of(messages)["failure_type"] == "system_error"
     assert any(

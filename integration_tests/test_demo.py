@@ -21,6 +21,12 @@ def run_demo(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
+def count(db: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = db.execute(query).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -> None:
     done = run_demo(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -32,11 +38,12 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000
     with duckdb.connect(str(tmp_path / "interval_metrics.duckdb"), read_only=True) as db:
         for stream in STREAMS:
-            (rows,) = db.execute(f"select count(*) from liveperson.{stream}").fetchone()
-            (distinct,) = db.execute(
+            rows = count(db, f"select count(*) from liveperson.{stream}")
+            distinct = count(
+                db,
                 f"select count(*) from (select distinct * exclude (_airbyte_raw_id, "
-                f"_airbyte_extracted_at, _airbyte_meta) from liveperson.{stream})"
-            ).fetchone()
+                f"_airbyte_extracted_at, _airbyte_meta) from liveperson.{stream})",
+            )
             assert rows > 100 and rows == distinct, stream
 
 

@@ -8,6 +8,9 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from integration_tests.conftest import (
     CLEAN,
@@ -36,7 +39,7 @@ def hours_ago(hours: float, step: int = 900) -> int:
     return int(time.time() - hours * 3600) // step * step
 
 
-def union(stream: str, *syncs: list[dict]) -> list[dict]:
+def union(stream: str, *syncs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list({key(stream, r): r for sync in syncs for r in records(sync, stream)}.values())
 
 
@@ -83,7 +86,7 @@ def test_rate_limits_slow_the_sync_down_without_losing_anything(simulator: Simul
 
 
 def test_an_outage_past_the_retry_budget_ends_in_one_transient_error(
-    simulator: Simulator, tmp_path: Path, monkeypatch
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(SCALE_VARIABLE, "0.01")
     simulator.update(fault_rates={503: 1.0})
@@ -166,7 +169,7 @@ def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anythin
         text=True,
         start_new_session=True,
     )
-    before: list[dict] = []
+    before: list[dict[str, Any]] = []
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("{"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from airbyte_cdk.models import Status
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
 
 
-def check(cfg: dict) -> tuple[Status, str | None]:
+def check(cfg: dict[str, Any]) -> tuple[Status, str | None]:
     status = SourceIntervalMetrics(None, cfg, None).check(None, cfg)  # type: ignore[arg-type]
     return status.status, status.message
 

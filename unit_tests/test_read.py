@@ -71,7 +71,7 @@ def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -
 @pytest.mark.parametrize("stream", list(STREAMS))
 def test_each_stream_asks_for_exactly_its_grouping_and_metrics(stream: str) -> None:
     """metrics_request spells out the full query; HttpMocker only answers an identical one."""
-    dimension = {
+    dimension: dict[str, dict[str, Any]] = {
         "skill_interval_metrics": {"skillId": 1},
         "agent_group_interval_metrics": {"agentGroupId": 2},
         "agent_interval_metrics": {"agentId": 3},

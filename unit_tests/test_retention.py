@@ -10,7 +10,8 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
-from source_interval_metrics.retention import oldest_readable, unreadable_warning
+from source_interval_metrics.interval_grid import oldest_readable
+from source_interval_metrics.retention import unreadable_warning
 from unit_tests.conftest import catalog, config, mock_daily_windows, mock_sign_in, verified_http
 
 NOW = dt.datetime(2026, 11, 25, 10, 7, tzinfo=dt.UTC)

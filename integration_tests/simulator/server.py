@@ -94,7 +94,7 @@ class Simulator:
     @property
     def host(self) -> str:
         address, port = self._server.server_address[:2]
-        return f"{address}:{port}"
+        return f"{address!s}:{port}"
 
     @property
     def url(self) -> str:
