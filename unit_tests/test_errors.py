@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import pytest
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    CustomErrorHandler as CustomErrorHandlerModel,
+)
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components import LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.components.refusals import RefusedMetrics
+from source_interval_metrics.source import manifest
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
 OAUTH1 = {"account_id": "123456", "credentials": {"auth_type": "oauth1"}}
@@ -29,8 +35,16 @@ def answer(
     return response
 
 
+def handler(config: dict[str, Any] = OAUTH2) -> LivePersonResponseCodes:
+    """The error handler as the manifest assembles it: the component and the manifest's response filters."""
+    definition = {**copy.deepcopy(manifest()["definitions"]["requester"]["error_handler"]), "$parameters": {}}
+    built = ModelToComponentFactory().create_component(CustomErrorHandlerModel, definition, config)
+    assert isinstance(built, LivePersonResponseCodes)
+    return built
+
+
 def interpret(response: requests.Response | Exception, config: dict[str, Any] = OAUTH2) -> tuple[Any, Any, str]:
-    resolution = LivePersonResponseCodes(config=config, parameters={}).interpret_response(response)
+    resolution = handler(config).interpret_response(response)
     return resolution.response_action, resolution.failure_type, resolution.error_message or ""
 
 

@@ -76,11 +76,13 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 
 @dataclass
 class LivePersonResponseCodes(DefaultErrorHandler):
-    """Maps each documented response code (and an answer that is not JSON) to what the sync does, in one line."""
+    """What the manifest's response filters cannot say: a 200 that is not a page of intervals (retried), a 202 (for
+    the paginator), a 400 (a refused metric restarts the window without it; else a config or system error) and a
+    401 (renew an OAuth 2.0 token; refuse API keys). Everything else goes to the manifest's filters."""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        self._stream = str(parameters.get("name", "stream"))
+        self._stream = str((parameters or {}).get("name", "stream"))
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if not isinstance(response_or_exception, requests.Response):
@@ -110,37 +112,13 @@ class LivePersonResponseCodes(DefaultErrorHandler):
                 FailureType.config_error if CONFIG_CAUSED.search(said) else FailureType.system_error,
                 f"LivePerson refused the request (HTTP 400): {said}",
             )
-        said = api_message(response)
         if status == 401:
+            said = api_message(response)
             oauth2 = self.config.get("credentials", {}).get("auth_type") == "oauth2"
             return _resolution(
                 ResponseAction.REFRESH_TOKEN_THEN_RETRY if oauth2 else ResponseAction.FAIL,
                 FailureType.config_error,
                 f"LivePerson did not accept the credentials (HTTP 401: {said}). {ACCESS_HELP}",
-            )
-        if status == 403:
-            return _resolution(
-                ResponseAction.FAIL,
-                FailureType.config_error,
-                f"LivePerson denied access to account {self.config.get('account_id')} "
-                f"(HTTP 403: {said}). {ACCESS_HELP}",
-            )
-        if status == 404:
-            return _resolution(
-                ResponseAction.FAIL,
-                FailureType.config_error,
-                f"LivePerson does not know account {self.config.get('account_id')} at this host "
-                f"(HTTP 404: {said}). Check the Account ID and the domain.",
-            )
-        if status == 429:
-            return _resolution(
-                ResponseAction.RATE_LIMITED,
-                FailureType.transient_error,
-                f"LivePerson asks to slow down (HTTP 429: {said}).",
-            )
-        if status in SERVER_ERRORS:
-            return _resolution(
-                ResponseAction.RETRY, FailureType.transient_error, f"LivePerson answered HTTP {status}: {said}"
             )
         return super().interpret_response(response)
 
