@@ -21,9 +21,10 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.streams.http.pagination_reset_exception import PaginationResetRequiredException
 from airbyte_cdk.sources.types import ConnectionDefinition, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -83,8 +84,8 @@ def sync_failure(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTra
     )
 
 
-class SourceIntervalMetrics(YamlDeclarativeSource):
-    """LivePerson Interval Metrics, one stream per grouping."""
+class SourceIntervalMetrics(ConcurrentDeclarativeSource):
+    """LivePerson Interval Metrics: one stream per grouping, and one per combined grouping the config asks for."""
 
     check_config_against_spec = False  # checked here instead, with a message that names the key
 
@@ -106,18 +107,26 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
     ) -> None:
         self._raw_config = dict(config) if config is not None else None
         self._config_problem: str | None = None
-        self._combined: list[groupings.Combination] = []
-        prepared = None
+        self._checked_config: dict[str, Any] = {}
+        combined: list[groupings.Combination] = []
         if config is not None:
             spec = connection_specification()
             prepared = config_rules.with_defaults(config, spec)
             try:
                 config_rules.check(prepared, spec)
             except config_rules.ConfigProblem as problem:
-                self._config_problem, prepared = str(problem), None
+                self._config_problem = str(problem)
             else:
-                self._combined = groupings.combinations(prepared)
-        super().__init__(MANIFEST, catalog=catalog, config=prepared, state=state, **kwargs)
+                self._checked_config, combined = prepared, groupings.combinations(prepared)
+        definition = copy.deepcopy(manifest())  # plus a stream for each combined grouping the config asks for
+        definition["streams"].extend(groupings.stream_definition(combination) for combination in combined)
+        super().__init__(
+            catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
+            config=self._checked_config,
+            state=state or [],
+            source_config=definition,
+            **kwargs,
+        )
 
     @classmethod
     def read_catalog(cls, catalog_path: str) -> ConfiguredAirbyteCatalog:
@@ -126,12 +135,6 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
     @classmethod
     def read_state(cls, state_path: str | None) -> list[AirbyteStateMessage]:
         return inputs.read_state(state_path)
-
-    def _read_and_parse_yaml_file(self, path_to_yaml_file: str) -> ConnectionDefinition:
-        """The manifest, plus a stream for each combined grouping the config asks for."""
-        definition = copy.deepcopy(manifest())
-        definition["streams"].extend(groupings.stream_definition(combination) for combination in self._combined)
-        return definition
 
     def _configure_for(
         self,
@@ -149,8 +152,11 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
                 failure_type=FailureType.config_error,
             )
 
-    def _resolve_service_hosts(self) -> None:
-        self._config = self._config_for_validation = service_hosts.resolve(self._config)
+    def _resolve_service_hosts(
+        self, catalog: ConfiguredAirbyteCatalog | None = None, state: list[AirbyteStateMessage] | None = None
+    ) -> None:
+        """Build again with the account's hosts, found through the Domain API, in the config the manifest reads."""
+        self._build(catalog, service_hosts.resolve(self._checked_config), state)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Find the hosts, sign in, read one entry of the last hour; a failure names the step and what to do."""
@@ -178,10 +184,10 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
 
     def _requester_asking_for_one_entry(self) -> HttpRequester:
         """The skill stream's requester, as the manifest declares it, with a page size of one."""
-        (stream,) = [stream for stream in self._source_config["streams"] if stream["name"] == CHECK_STREAM]
+        (stream,) = [stream for stream in self.resolved_manifest["streams"] if stream["name"] == CHECK_STREAM]
         definition = stream["retriever"]["requester"]
-        requester: HttpRequester = self._constructor.create_component(
-            HttpRequesterModel, definition, {**self._config, "page_size": 1}, name=CHECK_STREAM
+        requester: HttpRequester = ModelToComponentFactory().create_component(
+            HttpRequesterModel, definition, {**self._checked_config, "page_size": 1}, name=CHECK_STREAM
         )
         return requester
 
@@ -214,7 +220,7 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         self._configure_for(config, catalog, state)
         self._refuse_unknown_streams(catalog)
         self._warn_about_unreadable_intervals(catalog, state or [])
-        self._resolve_service_hosts()
+        self._resolve_service_hosts(catalog, state)
         failures: dict[str, AirbyteErrorTraceMessage] = {}
         try:
             for message in super().read(logger, config, catalog, state):
@@ -233,7 +239,7 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
             raise sync_failure(failures) from error
 
     def _refuse_unknown_streams(self, catalog: ConfiguredAirbyteCatalog) -> None:
-        known = [stream["name"] for stream in self._source_config["streams"]]
+        known = [stream["name"] for stream in self.resolved_manifest["streams"]]
         unknown = [configured.stream.name for configured in catalog.streams if configured.stream.name not in known]
         if unknown:
             raise AirbyteTracedException(
@@ -255,6 +261,6 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         now = dt.datetime.now(dt.UTC)
         for configured in catalog.streams:
             name = configured.stream.name
-            warning = retention.unreadable_warning(name, self._config, saved.get(name), now)
+            warning = retention.unreadable_warning(name, self._checked_config, saved.get(name), now)
             if warning:
                 self.logger.warning(warning)
