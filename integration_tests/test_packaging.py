@@ -12,7 +12,6 @@ import tomllib
 from pathlib import Path
 
 import airbyte_connector_models
-import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 from jsonschema import Draft7Validator
@@ -161,14 +160,6 @@ def test_the_dockerignore_keeps_tests_venvs_and_caches_out() -> None:
     patterns = (ROOT / ".dockerignore").read_text().split()
     for excluded in (".venv", "unit_tests", "integration_tests", ".git", "**/__pycache__", ".pytest_cache"):
         assert excluded in patterns
-
-
-@pytest.mark.parametrize("path", ["Dockerfile"])
-def test_hadolint_finds_nothing(path: str) -> None:
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "hadolint"), str(ROOT / path)], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_docs_page_follows_airbyte_s_template() -> None:

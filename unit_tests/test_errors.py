@@ -188,14 +188,6 @@ def test_the_test_only_scale_can_only_shorten_pauses(monkeypatch: pytest.MonkeyP
     assert backoff().backoff_time(answer(500), 3) + 1 == 15.0
 
 
-def test_every_request_has_connect_and_read_timeouts() -> None:
-    """So that a hung connection cannot stall a sync: a timeout is then retried like a 5xx (above)."""
-    from source_interval_metrics.source import manifest
-
-    requester = manifest()["definitions"]["requester"]
-    assert (requester["connect_timeout_in_seconds"], requester["read_timeout_in_seconds"]) == (15, 120)
-
-
 # --- a metric LivePerson refuses for the grouping: the window starts again without it ------------------------------
 
 SKILL_URL = (
