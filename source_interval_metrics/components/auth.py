@@ -65,7 +65,11 @@ class OAuth1Authenticator(DeclarativeAuthenticator):
 @dataclass
 class SentinelClientCredentials(DeclarativeAuthenticator):
     """OAuth 2.0 client credentials from the account's Sentinel host: one token per account and client, shared
-    by every stream and thread, renewed before it expires (a minute, or a tenth of its life) and after a 401."""
+    by every stream and thread, renewed before it expires (a minute, or a tenth of its life) and after a 401.
+
+    Not the CDK's OAuthAuthenticator: that keeps one token per stream, asks Sentinel without a timeout, retries
+    429 and 5xx exponentially for five minutes instead of LivePerson's 5, 10 and 15 s, and says "unexpected
+    HTTPError" for a wrong secret; changing those would mean overriding its private request method."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
