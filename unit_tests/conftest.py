@@ -141,9 +141,10 @@ def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = No
 def verified_http() -> Iterator[HttpMocker]:
     """An HttpMocker that, like its decorator form (and unlike its plain context manager), fails when a mocked
     request was not made as often as it has answers."""
-    with HttpMocker() as mocker:
+    mocker = HttpMocker()
+    with mocker:
         yield mocker
-        mocker._validate_all_matchers_called()
+        mocker._validate_all_matchers_called()  # what the decorator form runs when the test ends
 
 
 @pytest.fixture
