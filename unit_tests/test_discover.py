@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
+    ConcurrencyLevel as ConcurrencyLevelModel,
+)
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from source_interval_metrics import SourceIntervalMetrics
+from source_interval_metrics import config as config_rules
+from source_interval_metrics.source import connection_specification, manifest
 from unit_tests.conftest import config
 
 PRIMARY_KEYS = {
@@ -29,8 +35,9 @@ def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
         assert dimension in stream.json_schema["properties"]
 
 
-@pytest.mark.parametrize(("num_workers", "threads"), [(None, 4), (1, 1), (7, 7), (10, 10)])
-def test_num_workers_sets_how_many_windows_are_fetched_at_once(num_workers: int | None, threads: int) -> None:
-    cfg = config(num_workers=num_workers) if num_workers else config()
-    source = SourceIntervalMetrics(None, cfg, None)
-    assert source._concurrent_source._threadpool._threadpool._max_workers == threads
+@pytest.mark.parametrize(("num_workers", "threads"), [(None, 4), (1, 1), (7, 7), (7.0, 7), (10, 10)])
+def test_num_workers_sets_how_many_windows_are_fetched_at_once(num_workers: float | None, threads: int) -> None:
+    """The manifest's concurrency level, as the CDK builds it from the config the source prepares."""
+    cfg = config_rules.with_defaults(config(num_workers=num_workers), connection_specification())
+    level = ModelToComponentFactory().create_component(ConcurrencyLevelModel, manifest()["concurrency_level"], cfg)
+    assert level.get_concurrency_level() == threads
