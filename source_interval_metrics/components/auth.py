@@ -27,7 +27,9 @@ TOKEN_TIMEOUT = (15.0, 60.0)
 
 @dataclass
 class OAuth1Authenticator(DeclarativeAuthenticator):
-    """Signs every request (and every retry, afresh) with two-legged OAuth 1.0a HMAC-SHA1 via requests-oauthlib."""
+    """Signs every request (and every retry, afresh) with two-legged OAuth 1.0a HMAC-SHA1 via requests-oauthlib.
+
+    The CDK has no OAuth 1.0a authenticator."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]

@@ -127,6 +127,8 @@ class LivePersonResponseCodes(DefaultErrorHandler):
 class LivePersonBackoff(BackoffStrategy):
     """429: Retry-After (at least 1 s), doubling to a minute; 5xx, bad bodies, timeouts: 5, 10, 15 s, then fail.
 
+    The CDK's backoff strategies give one curve for every status; LivePerson's policy has two.
+
     A 401 is retried straight away: the CDK has just fetched a new token.
     """
 

@@ -23,7 +23,8 @@ logger = logging.getLogger("airbyte")
 @dataclass
 class AlignStateToIntervalBoundary(StateMigration):
     """Moves a saved `intervalStart` so that it minus the lookback window is an interval boundary (rounding down); a
-    state later than the last finished interval is moved back to it, with a warning."""
+    state later than the last finished interval is moved back to it, with a warning. (State migrations in the CDK
+    are custom components only.)"""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
