@@ -154,7 +154,7 @@ class Routes(BaseHTTPRequestHandler):
             page = _page(self.sim, request, query, starts)
         except BadRequest as error:
             return self._send(400, error.body)
-        if self.sim.page_without_intervals():
+        if self.sim.page_without_intervals(urlsplit(self.path).query):
             self.sim.count("pages_without_intervals")
             return self._send(200, {"metadata": page["metadata"]})
         self.sim.count("pages")

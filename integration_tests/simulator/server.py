@@ -71,7 +71,8 @@ class Settings:
     # "unusable" (no list of intervals);
     accepted_body: str = "documented"
     skill_closed_conversations: bool = True  # False: 400 for closedConversations with grouping skill, as a cause
-    pages_without_intervals: float = 0.0  # share of 200 answers whose body has no `intervals` array (retried)
+    # share of requests whose first 200 has no `intervals` array; asked again, they get the page (so the retry mends it)
+    pages_without_intervals: float = 0.0
 
 
 class Simulator:
@@ -87,6 +88,7 @@ class Simulator:
         self._lock = threading.Lock()
         self._faults = random.Random(self.settings.fault_seed)
         self._shapes = random.Random(self.settings.fault_seed)
+        self._shapeless: set[str] = set()
         self._server = ThreadingHTTPServer((address, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -166,9 +168,13 @@ class Simulator:
                 draw -= rate
         return None
 
-    def page_without_intervals(self) -> bool:
+    def page_without_intervals(self, request_key: str) -> bool:
+        """Whether this answer lacks `intervals`: drawn the first time a request is asked, never twice for one."""
         with self._lock:
-            return self._shapes.random() < self.settings.pages_without_intervals
+            if request_key in self._shapeless or self._shapes.random() >= self.settings.pages_without_intervals:
+                return False
+            self._shapeless.add(request_key)
+            return True
 
     def issue_token(self) -> str:
         token = "sim." + secrets.token_urlsafe(24)
