@@ -94,7 +94,9 @@ CASES: dict[str, Case] = {
     "account_id a number": Case("check", {"account_id": 123456}, failure="FAILED", names="account_id"),
     "account_id with a dash": Case("check", {"account_id": "12-34"}, failure="FAILED", names="account_id"),
     "credentials missing": Case("check", {"credentials": None}, failure="FAILED", names="credentials is required"),
-    "credentials a string": Case("check", {"credentials": "secret"}, failure="FAILED", names="credentials"),
+    "credentials a string": Case(
+        "check", {"credentials": "api-key-pasted-0001"}, failure="FAILED", names="credentials"
+    ),
     "credentials without auth_type": Case("check", {"credentials": {}}, failure="FAILED", names="auth_type"),
     "an unknown auth_type": Case("check", {"credentials": {"auth_type": "basic"}}, failure="FAILED", names="auth_type"),
     "oauth2 without a secret": Case(
@@ -280,6 +282,16 @@ def run_case(
     return code, [json.loads(line) for line in out.splitlines() if line.startswith("{")], out
 
 
+def secrets_in(changes: Any) -> list[str]:
+    """The values a case puts where credentials go (its auth_type aside): none may be printed."""
+    credentials = changes.get("credentials") if isinstance(changes, dict) else None
+    if isinstance(credentials, str):
+        return [credentials]
+    if isinstance(credentials, dict):
+        return [str(v) for k, v in credentials.items() if k != "auth_type" and len(str(v)) >= 4]
+    return []
+
+
 @pytest.mark.parametrize("label", list(CASES))
 def test_every_input_gets_success_or_one_actionable_line(
     label: str,
@@ -296,6 +308,8 @@ def test_every_input_gets_success_or_one_actionable_line(
     shared_simulator.update(**{"fault_sequence": [], "fault_rates": {}, "has_permission": True, **case.simulator})
     code, messages, out = run_case(case, shared_simulator, tmp_path, capsys)
     assert "Traceback" not in out, out[-3000:]
+    for secret in secrets_in(case.config):
+        assert secret not in out, f"a secret of the config reached the output: {secret!r}"
     errors = [m["trace"]["error"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
     statuses = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
     if case.failure is None:

@@ -85,7 +85,9 @@ def _check_against(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
 def _describe(error: ValidationError) -> str:
     key = ".".join(str(part) for part in error.absolute_path) or "config"
     schema, got = error.schema, error.instance
-    secret = bool(schema.get("airbyte_secret")) if isinstance(schema, Mapping) else False
+    # Whatever stands where credentials go may be one (a key pasted as the whole object, say): never shown.
+    under_credentials = key.split(".")[0] == "credentials" and key != "credentials.auth_type"
+    secret = under_credentials or (bool(schema.get("airbyte_secret")) if isinstance(schema, Mapping) else False)
     shown = "(hidden)" if secret else repr(got)
     match error.validator:
         case "required":
