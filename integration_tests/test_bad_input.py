@@ -303,8 +303,8 @@ def test_every_input_gets_success_or_one_actionable_line(
     case = CASES[label]
     monkeypatch.setenv(SCALE_VARIABLE, "0.01")
     monkeypatch.setattr(sys, "argv", sys.argv)
-    service_hosts._cache.clear()
-    SentinelClientCredentials._tokens.clear()
+    service_hosts.forget()
+    SentinelClientCredentials.forget()
     shared_simulator.update(**{"fault_sequence": [], "fault_rates": {}, "has_permission": True, **case.simulator})
     code, messages, out = run_case(case, shared_simulator, tmp_path, capsys)
     assert "Traceback" not in out, out[-3000:]
@@ -340,8 +340,8 @@ def failure_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
 def fresh(shared_simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     monkeypatch.setenv(SCALE_VARIABLE, "0.01")
     monkeypatch.setattr(sys, "argv", sys.argv)
-    service_hosts._cache.clear()
-    SentinelClientCredentials._tokens.clear()
+    service_hosts.forget()
+    SentinelClientCredentials.forget()
     shared_simulator.update(fault_sequence=[], fault_rates={}, has_permission=True, latency=0.0)
     return shared_simulator
 

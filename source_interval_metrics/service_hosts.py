@@ -45,6 +45,12 @@ def lookup(domain_api_url: str, account_id: str, service: str, sleep: Callable[[
     return url
 
 
+def forget() -> None:
+    """For tests, which run many syncs in one process."""
+    with _lock:
+        _cache.clear()
+
+
 def resolve(config: Mapping[str, Any]) -> dict[str, Any]:
     """`config` plus `agent_activity_base_url` and, for OAuth 2.0, `sentinel_base_url`."""
     resolved = dict(config)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from source_interval_metrics import service_hosts
 from source_interval_metrics.components import SentinelClientCredentials
 from source_interval_metrics.components.answers import one_second_before
+from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.components.refusals import RefusedMetrics
 
 ACCOUNT = "123456"
@@ -129,7 +129,7 @@ def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = No
         mocked.append(lookup)
     token = HttpRequest(
         f"https://{SENTINEL_HOST}/sentinel/api/v2/account/{ACCOUNT}/app/token",
-        body="client_id=client-id-0001&client_secret=client-secret-0001&grant_type=client_credentials",
+        body="grant_type=client_credentials&client_id=client-id-0001&client_secret=client-secret-0001",
     )
     http_mocker.post(
         token, tokens or HttpResponse(json.dumps({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}))
@@ -137,29 +137,47 @@ def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = No
     return [*mocked, token]
 
 
-@contextlib.contextmanager
-def verified_http() -> Iterator[HttpMocker]:
-    """An HttpMocker that, like its decorator form (and unlike its plain context manager), fails when a mocked
-    request was not made as often as it has answers."""
-    mocker = HttpMocker()
-    with mocker:
-        yield mocker
-        mocker._validate_all_matchers_called()  # what the decorator form runs when the test ends
+class VerifiedHttpMocker(HttpMocker):
+    """An HttpMocker whose context manager, like its decorator form, fails when a mocked request was not made as
+    often as it has answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.expected: list[tuple[HttpRequest, int]] = []
+
+    def get(self, request: HttpRequest, responses: HttpResponse | list[HttpResponse]) -> None:
+        super().get(request, responses)
+        self.expected.append((request, len(responses) if isinstance(responses, list) else 1))
+
+    def post(self, request: HttpRequest, responses: HttpResponse | list[HttpResponse]) -> None:
+        super().post(request, responses)
+        self.expected.append((request, len(responses) if isinstance(responses, list) else 1))
+
+    def __exit__(self, *raised: Any) -> None:
+        super().__exit__(*raised)
+        if raised[0] is None:
+            for request, answers in self.expected:
+                try:
+                    self.assert_number_of_calls(request, answers)
+                except AssertionError:
+                    raise AssertionError(f"{request} was not made {answers} time(s), as mocked") from None
 
 
 @pytest.fixture
 def http_mocker() -> Iterator[HttpMocker]:
-    with verified_http() as mocker:
+    with VerifiedHttpMocker() as mocker:
         yield mocker
 
 
 @pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """Host look-ups, tokens and refused metrics are kept per process; every test starts without them."""
-    service_hosts._cache.clear()
-    SentinelClientCredentials._tokens.clear()
+def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Host look-ups, tokens and refused metrics are kept per process; every test starts without them, and with
+    LivePerson's real pauses unless it shortens them itself."""
+    monkeypatch.delenv(SCALE_VARIABLE, raising=False)
+    service_hosts.forget()
+    SentinelClientCredentials.forget()
     RefusedMetrics.forget()
     yield
-    service_hosts._cache.clear()
-    SentinelClientCredentials._tokens.clear()
+    service_hosts.forget()
+    SentinelClientCredentials.forget()
     RefusedMetrics.forget()

@@ -19,13 +19,13 @@ from unit_tests.conftest import (
     ACCOUNT,
     SENTINEL_HOST,
     STREAMS,
+    VerifiedHttpMocker,
     catalog,
     config,
     entry,
     metrics_request,
     mock_sign_in,
     page,
-    verified_http,
 )
 
 NOW = "2026-11-25T10:07:00Z"
@@ -35,7 +35,7 @@ WINDOW = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
 
 def token_request() -> HttpRequest:
     return HttpRequest(
-        TOKEN_URL, body="client_id=client-id-0001&client_secret=client-secret-0001&grant_type=client_credentials"
+        TOKEN_URL, body="grant_type=client_credentials&client_id=client-id-0001&client_secret=client-secret-0001"
     )
 
 
@@ -47,7 +47,8 @@ def authenticator() -> SentinelClientCredentials:
     return SentinelClientCredentials(
         config={"account_id": ACCOUNT},
         parameters={},
-        token_url=TOKEN_URL,
+        token_refresh_endpoint=TOKEN_URL,
+        grant_type="client_credentials",
         client_id="client-id-0001",
         client_secret="client-secret-0001",
     )
@@ -56,7 +57,7 @@ def authenticator() -> SentinelClientCredentials:
 @freeze_time(NOW)
 def test_one_look_up_of_each_host_and_one_token_serve_every_stream() -> None:
     cfg = config(start_date="2026-11-25T00:00:00Z")
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         sign_in = mock_sign_in(http_mocker)
         for stream in STREAMS:
             http_mocker.get(metrics_request(stream, *WINDOW), page([]))
@@ -68,13 +69,13 @@ def test_one_look_up_of_each_host_and_one_token_serve_every_stream() -> None:
 
 def test_a_token_is_renewed_before_it_expires() -> None:
     request = token_request()
-    with verified_http() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
+    with VerifiedHttpMocker() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
         http_mocker.post(request, [token_answer("token-one-0001", 600), token_answer("token-two-0002", 600)])
-        assert authenticator().token == "Bearer token-one-0001"
+        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
         clock.tick(530)  # 70 s before expiry: still good
-        assert authenticator().token == "Bearer token-one-0001"
+        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
         clock.tick(20)  # 50 s before expiry: renewed
-        assert authenticator().token == "Bearer token-two-0002"
+        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-two-0002"
         http_mocker.assert_number_of_calls(request, 2)
 
 
@@ -82,7 +83,7 @@ def test_a_token_is_renewed_before_it_expires() -> None:
 def test_a_revoked_token_is_replaced_once_and_the_read_goes_on() -> None:
     stream = "skill_interval_metrics"
     cfg = config(start_date="2026-11-25T00:00:00Z")
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker, tokens=[token_answer("token-one-0001"), token_answer("token-two-0002")])
         http_mocker.get(
             metrics_request(stream, *WINDOW),
@@ -100,9 +101,9 @@ def test_a_revoked_token_is_replaced_once_and_the_read_goes_on() -> None:
 def test_a_token_refused_even_when_fresh_is_a_config_error_that_says_what_to_check() -> None:
     stream = "skill_interval_metrics"
     cfg = config(start_date="2026-11-25T00:00:00Z")
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker, tokens=[token_answer("token-one-0001"), token_answer("token-two-0002")])
-        http_mocker.get(metrics_request(stream, *WINDOW), HttpResponse('{"message": "Unauthorized"}', 401))
+        http_mocker.get(metrics_request(stream, *WINDOW), [HttpResponse('{"message": "Unauthorized"}', 401)] * 2)
         configured = catalog(stream, sync_mode=SyncMode.incremental)
         output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
     refused = [m.trace.error for m in output.errors if m.trace.error.message == REFUSED_TOKEN]
@@ -110,7 +111,7 @@ def test_a_token_refused_even_when_fresh_is_a_config_error_that_says_what_to_che
 
 
 def test_a_wrong_client_secret_is_a_config_error_naming_the_account() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.post(token_request(), HttpResponse('{"error": "invalid_client"}', 401))
         with pytest.raises(AirbyteTracedException) as raised:
             authenticator().get_auth_header()
@@ -121,15 +122,14 @@ def test_a_wrong_client_secret_is_a_config_error_naming_the_account() -> None:
 def test_a_sentinel_outage_is_retried_then_reported_as_transient(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SCALE_VARIABLE, "0.001")
     request = token_request()
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.post(request, [HttpResponse("{}", 503), HttpResponse("{}", 502), token_answer("token-one-0001")])
-        assert authenticator().token == "Bearer token-one-0001"
+        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
         http_mocker.assert_number_of_calls(request, 3)
-    SentinelClientCredentials._tokens.clear()
-    with verified_http() as http_mocker:
-        http_mocker.post(request, HttpResponse("{}", 503))
+    SentinelClientCredentials.forget()
+    with VerifiedHttpMocker() as http_mocker:
+        http_mocker.post(request, [HttpResponse("{}", 503)] * 4)  # the first and 3 retries
         with pytest.raises(AirbyteTracedException) as raised:
             authenticator().get_auth_header()
-        http_mocker.assert_number_of_calls(request, 4)
     assert raised.value.failure_type == FailureType.transient_error
     assert raised.value.message == "LivePerson's Sentinel answered HTTP 503; try again later."

@@ -10,7 +10,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
-from unit_tests.conftest import ACCOUNT, DOMAIN_API, config, metrics_request, mock_sign_in, page, verified_http
+from unit_tests.conftest import ACCOUNT, DOMAIN_API, VerifiedHttpMocker, config, metrics_request, mock_sign_in, page
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
@@ -23,7 +23,7 @@ def check(cfg: dict[str, Any]) -> tuple[Status, str | None]:
 
 @freeze_time(NOW)
 def test_check_reads_one_entry_of_the_last_completed_hour() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"), page([]))
         assert check(config()) == (Status.SUCCEEDED, None)
@@ -31,7 +31,7 @@ def test_check_reads_one_entry_of_the_last_completed_hour() -> None:
 
 @freeze_time(NOW)
 def test_check_names_the_domain_api_when_the_account_is_unknown() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(
             HttpRequest(
                 f"{DOMAIN_API}/api/account/{ACCOUNT}/service/agentActivityDomain/baseURI.json",
@@ -49,7 +49,7 @@ def test_check_names_the_domain_api_when_the_account_is_unknown() -> None:
 
 @freeze_time(NOW)
 def test_check_names_signing_in_when_sentinel_refuses_the_client() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker, tokens=[HttpResponse(json.dumps({"error": "invalid_client"}), 401)])
         status, message = check(config())
     assert status == Status.FAILED and message is not None
@@ -61,7 +61,7 @@ def test_check_names_signing_in_when_sentinel_refuses_the_client() -> None:
 
 @freeze_time(NOW)
 def test_check_names_the_api_when_it_denies_access() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"),

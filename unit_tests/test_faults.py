@@ -13,7 +13,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
-from unit_tests.conftest import catalog, config, entry, metrics_request, mock_sign_in, page, verified_http
+from unit_tests.conftest import VerifiedHttpMocker, catalog, config, entry, metrics_request, mock_sign_in, page
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
@@ -56,7 +56,7 @@ def only_error(output: EntrypointOutput) -> tuple[Any, str]:
 
 @freeze_time(NOW)
 def test_server_errors_are_retried_after_5_then_10_seconds(pauses: list[float]) -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         output = sync(http_mocker, HttpResponse('{"message": "boom"}', 500), HttpResponse("{}", 503), good_page())
     assert not output.errors and len(output.records) == 1
     assert pauses == [5.0, 10.0]
@@ -64,8 +64,8 @@ def test_server_errors_are_retried_after_5_then_10_seconds(pauses: list[float]) 
 
 @freeze_time(NOW)
 def test_a_server_error_storm_fails_the_stream_after_5_10_15_seconds_quoting_the_api(pauses: list[float]) -> None:
-    with verified_http() as http_mocker:
-        output = sync(http_mocker, HttpResponse('{"message": "Service unavailable"}', 503))
+    with VerifiedHttpMocker() as http_mocker:
+        output = sync(http_mocker, *[HttpResponse('{"message": "Service unavailable"}', 503)] * 4)
     assert pauses == [5.0, 10.0, 15.0]
     assert only_error(output) == (
         FailureType.transient_error,
@@ -76,7 +76,7 @@ def test_a_server_error_storm_fails_the_stream_after_5_10_15_seconds_quoting_the
 
 @freeze_time(NOW)
 def test_a_rate_limit_waits_as_long_as_retry_after_says(pauses: list[float]) -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         output = sync(http_mocker, HttpResponse("{}", 429, {"Retry-After": "3"}), good_page())
     assert not output.errors and len(output.records) == 1
     assert pauses == [3.0]
@@ -84,7 +84,7 @@ def test_a_rate_limit_waits_as_long_as_retry_after_says(pauses: list[float]) -> 
 
 @freeze_time(NOW)
 def test_a_body_that_is_cut_off_is_read_again(pauses: list[float]) -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         output = sync(http_mocker, HttpResponse('{"metadata": {"count": 1}, "interv', 200), good_page())
     assert not output.errors and len(output.records) == 1
     assert pauses == [5.0]
@@ -92,8 +92,8 @@ def test_a_body_that_is_cut_off_is_read_again(pauses: list[float]) -> None:
 
 @freeze_time(NOW)
 def test_an_empty_body_that_never_mends_ends_in_one_clear_error(pauses: list[float]) -> None:
-    with verified_http() as http_mocker:
-        output = sync(http_mocker, HttpResponse("", 200))
+    with VerifiedHttpMocker() as http_mocker:
+        output = sync(http_mocker, *[HttpResponse("", 200)] * 4)
     assert only_error(output) == (
         FailureType.transient_error,
         "LivePerson still failed after 3 retries (HTTP 200 with a body that is not a JSON object). "
@@ -119,7 +119,7 @@ def test_an_empty_body_that_never_mends_ends_in_one_clear_error(pauses: list[flo
 def test_refusals_stop_the_stream_at_once_with_one_actionable_line(
     pauses: list[float], status: int, body: dict[str, str], failure: FailureType, start: str
 ) -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         output = sync(http_mocker, HttpResponse(json.dumps(body), status))
     failure_type, message = only_error(output)
     assert failure_type == failure and message.startswith(start) and "\n" not in message
@@ -136,7 +136,7 @@ def statuses(first_unfinished: str) -> HttpResponse:
 
 @freeze_time(NOW)
 def test_a_202_reads_the_finished_part_of_the_window_and_leaves_the_rest_for_later(pauses: list[float]) -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(
             metrics_request(SKILL, WINDOW[0], "2026-11-25T09:15:00Z"),
             page(
@@ -155,6 +155,6 @@ def test_a_202_reads_the_finished_part_of_the_window_and_leaves_the_rest_for_lat
 
 @freeze_time(NOW)
 def test_a_window_still_wholly_in_progress_emits_nothing_and_does_not_fail() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         output = sync(http_mocker, statuses("2026-11-25T00:00:00Z"))
     assert not output.errors and output.records == []

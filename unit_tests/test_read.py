@@ -14,6 +14,7 @@ from freezegun import freeze_time
 from source_interval_metrics import SourceIntervalMetrics
 from unit_tests.conftest import (
     STREAMS,
+    VerifiedHttpMocker,
     catalog,
     config,
     entry,
@@ -21,7 +22,6 @@ from unit_tests.conftest import (
     mock_daily_windows,
     mock_sign_in,
     page,
-    verified_http,
 )
 from unit_tests.schemas import assert_valid_records
 
@@ -50,7 +50,7 @@ def records_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
 
 @freeze_time(NOW)
 def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(SKILL, "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
@@ -77,7 +77,7 @@ def test_each_stream_asks_for_exactly_its_grouping_and_metrics(stream: str) -> N
         "agent_interval_metrics": {"agentId": 3},
         "conversation_interval_metrics": {"conversationId": "c-4"},
     }
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(stream, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z"),
@@ -97,7 +97,7 @@ def test_request_parameters_follow_the_config() -> None:
         include_bot_skills=True,
         request_source="wfm-sync",
     )
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(
@@ -119,7 +119,7 @@ def test_request_parameters_follow_the_config() -> None:
 
 @freeze_time(NOW)
 def test_incremental_sync_starts_at_state_minus_lookback_and_saves_the_last_interval() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(SKILL, "2026-11-25T07:00:00Z", "2026-11-25T10:00:00Z"),
@@ -140,7 +140,7 @@ def test_incremental_sync_starts_at_state_minus_lookback_and_saves_the_last_inte
 
 @freeze_time(NOW)
 def test_a_state_off_the_interval_grid_is_rounded_down_after_the_lookback() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(SKILL, "2026-11-25T07:00:00Z", "2026-11-25T10:00:00Z"),
@@ -151,7 +151,7 @@ def test_a_state_off_the_interval_grid_is_rounded_down_after_the_lookback() -> N
 
 @freeze_time(NOW)
 def test_daily_intervals_with_an_hour_of_lookback_start_at_midnight() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(SKILL, "2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z", intervalDuration="1440"),
@@ -175,7 +175,7 @@ def test_paging_follows_next_page_key_through_an_empty_page_then_refs_next() -> 
         "/api/account/123456/interval-metrics?v=1&source=airbyte&limit=500&offset=1000"
         "&handleTimeModel=IFT&fromL=1795564800000&toL=1795600800000"
     )
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         window = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
         http_mocker.get(
@@ -202,7 +202,7 @@ def test_an_interval_at_a_window_boundary_is_emitted_once() -> None:
         entry("2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z", skillId=9, metrics={"handleTime": 1}),
         entry("2026-11-25T00:00:00Z", "2026-11-25T00:15:00Z", skillId=9, metrics={"handleTime": 2}),
     ]
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(metrics_request(SKILL, "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"), page(boundary))
         http_mocker.get(metrics_request(SKILL, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z"), page(boundary))
@@ -216,7 +216,7 @@ def test_an_interval_at_a_window_boundary_is_emitted_once() -> None:
 @freeze_time(NOW)
 def test_ids_sent_as_strings_become_integers_and_new_fields_are_kept() -> None:
     stream = "agent_interval_metrics"
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
             metrics_request(stream, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z"),
@@ -261,7 +261,7 @@ def test_windows_never_reach_past_the_api_s_fourteen_days(start_date: str | None
     cfg = config(start_date=start_date) if start_date else {k: v for k, v in config().items() if k != "start_date"}
     start = dt.datetime(2026, 11, 11, 10, 30, tzinfo=dt.UTC)
     end = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         mock_daily_windows(http_mocker, SKILL, start, end)
         output = run(cfg, SKILL)

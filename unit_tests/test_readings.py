@@ -86,7 +86,8 @@ def test_a_202_naming_only_the_interval_at_the_window_s_end_is_asked_again_then_
     http_mocker: HttpMocker, pauses: list[float]
 ) -> None:
     """An API that still names 10:00 for `to` 09:59:59 does not fail the sync: three pauses, one WARN, no state."""
-    http_mocker.get(metrics_request(SKILL, "2026-11-25T08:00:00Z", TODAY[1]), quarters("2026-11-25T10:00:00Z"))
+    asked = metrics_request(SKILL, "2026-11-25T08:00:00Z", TODAY[1])
+    http_mocker.get(asked, [quarters("2026-11-25T10:00:00Z")] * 4)  # the first and after each pause
     output = sync(http_mocker, state={"intervalStart": "2026-11-25T09:00:00Z"})  # read again from 08:00
     assert not output.errors and output.records == []
     assert pauses == [5.0, 10.0, 15.0]  # the paginator's own pauses
@@ -183,7 +184,7 @@ def test_a_200_that_is_not_a_page_is_retried_then_fails_without_moving_the_state
     http_mocker.get(
         metrics_request(SKILL, *yesterday), page([entry("2026-11-24T08:00:00Z", "2026-11-24T08:15:00Z", skillId=1)])
     )
-    http_mocker.get(metrics_request(SKILL, *TODAY), HttpResponse(json.dumps(body)))
+    http_mocker.get(metrics_request(SKILL, *TODAY), [HttpResponse(json.dumps(body))] * 4)  # the first and 3 retries
     output = sync(http_mocker, start_date=yesterday[0], num_workers=1)
     assert pauses == [5.0, 10.0, 15.0]
     (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]

@@ -12,7 +12,7 @@ from freezegun import freeze_time
 from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.interval_grid import oldest_readable
 from source_interval_metrics.retention import unreadable_warning
-from unit_tests.conftest import catalog, config, mock_daily_windows, mock_sign_in, verified_http
+from unit_tests.conftest import VerifiedHttpMocker, catalog, config, mock_daily_windows, mock_sign_in
 
 NOW = dt.datetime(2026, 11, 25, 10, 7, tzinfo=dt.UTC)
 SETTINGS = {"interval_duration": 15, "lookback_window": "PT1H"}
@@ -48,7 +48,7 @@ def test_a_sync_from_a_stale_state_starts_at_the_oldest_interval_and_warns() -> 
     configured = catalog(stream, sync_mode=SyncMode.incremental)
     start = dt.datetime(2026, 11, 11, 10, 30, tzinfo=dt.UTC)
     end = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         mock_daily_windows(http_mocker, stream, start, end)
         output = read(SourceIntervalMetrics(configured, cfg, state), cfg, configured, state)

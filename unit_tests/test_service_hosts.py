@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import service_hosts
-from unit_tests.conftest import ACCOUNT, DOMAIN_API, config, verified_http
+from unit_tests.conftest import ACCOUNT, DOMAIN_API, VerifiedHttpMocker, config
 
 
 def domain_request(service: str, api: str = DOMAIN_API) -> HttpRequest:
@@ -23,7 +24,7 @@ def answer(service: str, host: str) -> HttpResponse:
 
 def test_hosts_are_discovered_and_reached_over_the_domain_api_scheme() -> None:
     api = "http://127.0.0.1:8123"
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("agentActivityDomain", api), answer("agentActivityDomain", "127.0.0.1:8123"))
         http_mocker.get(domain_request("sentinel", api), answer("sentinel", "127.0.0.1:8124"))
         resolved = service_hosts.resolve({**config(), "domain_api_url": api})
@@ -46,14 +47,14 @@ def test_a_configured_domain_is_used_as_is_and_oauth1_needs_no_lookup(domain: st
         "access_token": "t",
         "access_token_secret": "u",
     }
-    with verified_http():
+    with VerifiedHttpMocker():
         resolved = service_hosts.resolve({**config(credentials=oauth1), "domain": domain, "domain_api_url": DOMAIN_API})
     assert resolved["agent_activity_base_url"] == url and "sentinel_base_url" not in resolved
 
 
 def test_lookups_are_cached() -> None:
     request = domain_request("sentinel")
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(request, answer("sentinel", "va.sentinel.liveperson.net"))
         first = service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
         second = service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
@@ -62,7 +63,7 @@ def test_lookups_are_cached() -> None:
 
 
 def test_an_unknown_account_is_a_config_error_naming_it() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("sentinel"), HttpResponse('{"message": "not found"}', 404))
         with pytest.raises(AirbyteTracedException) as raised:
             service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
@@ -71,7 +72,7 @@ def test_an_unknown_account_is_a_config_error_naming_it() -> None:
 
 
 def test_a_service_missing_from_the_answer_is_a_config_error() -> None:
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("agentActivityDomain"), HttpResponse('{"account": "123456"}'))
         with pytest.raises(AirbyteTracedException, match="no 'agentActivityDomain' host") as raised:
             service_hosts.lookup(DOMAIN_API, ACCOUNT, "agentActivityDomain")
@@ -81,21 +82,27 @@ def test_a_service_missing_from_the_answer_is_a_config_error() -> None:
 def test_a_domain_api_outage_is_retried_with_growing_pauses_then_reported() -> None:
     pauses: list[float] = []
     request = domain_request("sentinel")
-    with verified_http() as http_mocker:
-        http_mocker.get(request, HttpResponse("{}", 503))
+    with VerifiedHttpMocker() as http_mocker:
+        http_mocker.get(request, [HttpResponse("{}", 503)] * 4)  # the first and 3 retries
         with pytest.raises(AirbyteTracedException, match="answered HTTP 503") as raised:
             service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel", sleep=pauses.append)
-        http_mocker.assert_number_of_calls(request, 4)
     assert pauses == [5.0, 10.0, 15.0]
     assert raised.value.failure_type == FailureType.transient_error
 
 
 def test_a_domain_given_as_a_url_serves_the_token_too_unless_the_domain_api_is_set() -> None:
     local = "http://127.0.0.1:8080"
-    with verified_http():
+    with VerifiedHttpMocker():
         resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": DOMAIN_API})
     assert resolved["agent_activity_base_url"] == resolved["sentinel_base_url"] == local
-    with verified_http() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("sentinel", local), answer("sentinel", "127.0.0.1:9090"))
         resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": local})
     assert resolved["sentinel_base_url"] == "http://127.0.0.1:9090"
+
+
+def test_a_mocked_answer_left_unused_fails_the_test() -> None:
+    """What keeps every HttpMocker test in this suite honest: a mock not asked as often as it answers is an error."""
+    with pytest.raises(AssertionError, match="was not made 2 time"), VerifiedHttpMocker() as http_mocker:
+        http_mocker.get(domain_request("sentinel"), [HttpResponse("{}", 503), HttpResponse('{"baseURI": "h"}')])
+        requests.get(f"{DOMAIN_API}/api/account/{ACCOUNT}/service/sentinel/baseURI.json?version=1.0", timeout=5)

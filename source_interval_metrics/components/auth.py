@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any, ClassVar
@@ -11,9 +11,11 @@ from typing import Any, ClassVar
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
+from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime, ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests_oauthlib import OAuth1
 
@@ -21,7 +23,7 @@ from source_interval_metrics.components.answers import api_message, decoded
 from source_interval_metrics.components.errors import ask_patiently
 
 RENEW_BEFORE_EXPIRY = 60.0
-DEFAULT_LIFETIME = 3600.0
+DEFAULT_LIFETIME = 3600.0  # when Sentinel does not say
 TOKEN_TIMEOUT = (15.0, 60.0)
 
 
@@ -65,29 +67,29 @@ class OAuth1Authenticator(DeclarativeAuthenticator):
 
 
 @dataclass
-class SentinelClientCredentials(DeclarativeAuthenticator):
-    """OAuth 2.0 client credentials from the account's Sentinel host: one token per account and client, shared
-    by every stream and thread, renewed before it expires (a minute, or a tenth of its life) and after a 401.
+class SentinelClientCredentials(DeclarativeOauth2Authenticator):
+    """The CDK's OAuth 2.0 authenticator (client credentials, expiry, renewal after a 401), with what it does not do:
+    one token per Sentinel and client for every stream (it keeps one per stream), renewed a minute (or a tenth of its
+    life) early, asked for with a timeout and LivePerson's 5, 10 and 15 s retries (it sends none and retries for five
+    minutes), and a refusal that says what to check."""
 
-    Not the CDK's OAuthAuthenticator: that keeps one token per stream, asks Sentinel without a timeout, retries
-    429 and 5xx exponentially for five minutes instead of LivePerson's 5, 10 and 15 s, and says "unexpected
-    HTTPError" for a wrong secret; changing those would mean overriding its private request method."""
+    _shared: ClassVar[dict[tuple[str, str], tuple[str, AirbyteDateTime]]] = {}  # (url, client id) -> (token, renew at)
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    token_url: str
-    client_id: str
-    client_secret: str
-
-    _tokens: ClassVar[dict[tuple[str, str], tuple[str, float]]] = {}  # (url, client id) -> (token, renew at)
-    _lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        def value(template: str) -> str:
-            return str(InterpolatedString.create(template, parameters=parameters).eval(self.config))
-
-        self._url, self._id, self._secret = value(self.token_url), value(self.client_id), value(self.client_secret)
-        self._key = (self._url, self._id)
+    def refresh_access_token(self) -> tuple[str, AirbyteDateTime]:
+        """The shared token when another stream has one this instance has not tried yet; else a new one."""
+        url = str(self.get_token_refresh_endpoint())
+        key = (url, self.get_client_id())
+        with self._shared_lock:
+            shared = self._shared.get(key)
+            if shared and shared[1] > ab_datetime_now() and shared[0] != self._token_in_use():
+                return shared
+            answer = ask_patiently(
+                lambda: requests.post(url, data=self.build_refresh_request_body(), timeout=TOKEN_TIMEOUT),
+                "LivePerson's Sentinel",
+            )
+            self._shared[key] = self._token_of(answer)
+            return self._shared[key]
 
     @property
     def auth_header(self) -> str:
@@ -95,28 +97,30 @@ class SentinelClientCredentials(DeclarativeAuthenticator):
 
     @property
     def token(self) -> str:
-        return f"Bearer {self.access_token()}"
+        return f"Bearer {self.get_access_token()}"
 
-    def access_token(self) -> str:
-        with self._lock:
-            cached = self._tokens.get(self._key)
-            if cached and cached[1] > time.time():
-                return cached[0]
-            return self._fetch()
+    @classmethod
+    def forget(cls) -> None:
+        """For tests, which run many syncs in one process."""
+        with cls._shared_lock:
+            cls._shared.clear()
 
-    def refresh_and_set_access_token(self) -> None:
-        """Called by the CDK's HTTP client when LivePerson answers 401 to a request: fetch a new token."""
-        with self._lock:
-            self._fetch()
+    def _token_in_use(self) -> str | None:
+        try:
+            return self.access_token
+        except ValueError:  # none yet
+            return None
 
-    def _fetch(self) -> str:
-        form = {"client_id": self._id, "client_secret": self._secret, "grant_type": "client_credentials"}
-        answer = ask_patiently(
-            lambda: requests.post(self._url, data=form, timeout=TOKEN_TIMEOUT), "LivePerson's Sentinel"
-        )
+    def _token_of(self, answer: requests.Response) -> tuple[str, AirbyteDateTime]:
         body = decoded(answer)
         if answer.status_code == 200 and body and body.get("access_token"):
-            return self._keep(str(body["access_token"]), body.get("expires_in"))
+            add_to_secrets(str(body["access_token"]))
+            try:
+                lifetime = float(body.get("expires_in"))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                lifetime = DEFAULT_LIFETIME
+            renew_at = ab_datetime_now() + dt.timedelta(seconds=lifetime - min(RENEW_BEFORE_EXPIRY, lifetime / 10))
+            return str(body["access_token"]), renew_at
         if answer.status_code in (400, 401, 403, 404):
             raise AirbyteTracedException(
                 message=(
@@ -132,12 +136,3 @@ class SentinelClientCredentials(DeclarativeAuthenticator):
             "try again later.",
             failure_type=FailureType.transient_error,
         )
-
-    def _keep(self, token: str, expires_in: Any) -> str:
-        add_to_secrets(token)
-        try:
-            lifetime = float(expires_in)
-        except (TypeError, ValueError):
-            lifetime = DEFAULT_LIFETIME
-        self._tokens[self._key] = (token, time.time() + lifetime - min(RENEW_BEFORE_EXPIRY, lifetime / 10))
-        return token
