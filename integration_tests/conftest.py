@@ -15,7 +15,7 @@ import pytest
 from integration_tests import image
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.routes import _epoch
+from integration_tests.simulator.routes import epoch
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.source import manifest
 from unit_tests.schemas import assert_valid_records
@@ -227,7 +227,7 @@ def expected_records(
 def requested_end(simulator: Simulator) -> int:
     """The exclusive end of the last window the connector asked for, one second after its `to` (it depends on the
     clock at the time)."""
-    return max(_epoch(query["to"], "to") for query in simulator.requests) + 1
+    return max(epoch(query["to"], "to") for query in simulator.requests) + 1
 
 
 def key(stream: str, record: dict[str, Any]) -> tuple[Any, ...]:

@@ -29,7 +29,7 @@ from integration_tests.conftest import (
 )
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.routes import _epoch
+from integration_tests.simulator.routes import epoch
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 
 SKILL = "skill_interval_metrics"
@@ -204,7 +204,7 @@ def test_a_state_older_than_the_api_keeps_reads_from_the_oldest_interval_it_has(
         tmp_path, "read", connector_config(simulator), catalog(), state=stale, output=output, timeout=600
     )
     assert errors(messages) == []
-    oldest = min(_epoch(query["from"], "from") for query in simulator.requests)
+    oldest = min(epoch(query["from"], "from") for query in simulator.requests)
     assert time.time() - 14 * 86400 < oldest <= time.time() - 14 * 86400 + 1800
     assert output[0].count("can no longer be read") == len(STREAMS)
     end = requested_end(simulator)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -34,7 +35,7 @@ REQUEST_URL = "https://va.agentactivity.liveperson.net/api/account/123456/interv
 def response(body: Any, url: str = REQUEST_URL) -> requests.Response:
     answer = requests.Response()
     answer.status_code = 200
-    answer._content = json.dumps(body).encode()
+    answer.raw = io.BytesIO(json.dumps(body).encode())
     answer.request = requests.Request("GET", url).prepare()
     return answer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from typing import Any
 
@@ -30,7 +31,7 @@ def answer(
 ) -> requests.Response:
     response = requests.Response()
     response.status_code = status
-    response._content = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
+    response.raw = io.BytesIO(raw if raw is not None else json.dumps(body if body is not None else {}).encode())
     response.headers.update(headers or {})
     return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from typing import Any
@@ -25,7 +26,7 @@ URL = "https://va.agentactivity.liveperson.net/api/account/123456/interval-metri
 def answer(status: int, body: Any) -> requests.Response:
     response = requests.Response()
     response.status_code = status
-    response._content = json.dumps(body).encode()
+    response.raw = io.BytesIO(body if isinstance(body, bytes) else json.dumps(body).encode())
     response.request = requests.Request("GET", URL).prepare()
     return response
 
@@ -114,9 +115,7 @@ UNUSABLE = {
 def test_a_202_naming_nothing_unfinished_in_the_window_is_asked_again_then_left_with_a_warning(
     body: str, pauses: list[float], caplog: pytest.LogCaptureFixture
 ) -> None:
-    accepted = answer(202, UNUSABLE[body])
-    if body == "not JSON":
-        accepted._content = b"Accepted"
+    accepted = answer(202, b"Accepted" if body == "not JSON" else UNUSABLE[body])
     token = None
     for waited in (1, 2, 3):
         token = strategy().next_page_token(accepted, 0, None, last_page_token_value=token, stream_slice=WINDOW)

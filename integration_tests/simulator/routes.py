@@ -173,7 +173,7 @@ class Routes(BaseHTTPRequestHandler):
         self._send(200, {"entries": entries})
 
 
-def _epoch(value: str, name: str) -> int:
+def epoch(value: str, name: str) -> int:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -242,13 +242,13 @@ def _validated(query: dict[str, str], account: str, now: float, skill_closed_con
 
 def _window(query: dict[str, str]) -> tuple[int, int]:
     iso = "from" in query or "to" in query
-    epoch = "fromL" in query or "toL" in query
-    if iso == epoch:
+    millis = "fromL" in query or "toL" in query
+    if iso == millis:
         raise BadRequest("Exactly one pair of parameters must be given: either from & to, or fromL & toL")
     if iso:
         if not query.get("from") or not query.get("to"):
             raise BadRequest("Both from and to are required")
-        return _epoch(query["from"], "from"), _epoch(query["to"], "to")
+        return epoch(query["from"], "from"), epoch(query["to"], "to")
     try:
         return int(query["fromL"]) // 1000, int(query["toL"]) // 1000
     except (KeyError, ValueError):
