@@ -15,18 +15,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-# Each dimension, in the canonical order: its part of a stream name, its id field, and its single-grouping stream.
-DIMENSIONS: dict[str, tuple[str, str, str]] = {
-    "skill": ("skill", "skillId", "skill_interval_metrics"),
-    "agentGroup": ("agent_group", "agentGroupId", "agent_group_interval_metrics"),
-    "agent": ("agent", "agentId", "agent_interval_metrics"),
-    "conversation": ("conversation", "conversationId", "conversation_interval_metrics"),
-}
-DIMENSION_FIELDS = {
-    "skill": ("skillId", "skillName"),
-    "agentGroup": ("agentGroupId", "agentGroupName"),
-    "agent": ("agentId", "agentName", "agentLogin"),
-    "conversation": ("conversationId",),
+# Each dimension, in the canonical order: its part of a stream name (its single-grouping stream is that part and
+# `_interval_metrics`) and its fields, the id first.
+DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "skill": ("skill", ("skillId", "skillName")),
+    "agentGroup": ("agent_group", ("agentGroupId", "agentGroupName")),
+    "agent": ("agent", ("agentId", "agentName", "agentLogin")),
+    "conversation": ("conversation", ("conversationId",)),
 }
 COMMON_FIELDS = ("accountId", "intervalStart", "intervalEnd", "intervalDuration", "handleTimeModel")
 METRICS = (
@@ -56,7 +51,7 @@ class Combination:
 
     @property
     def primary_key(self) -> list[str]:
-        return ["accountId", "intervalStart", *(DIMENSIONS[dimension][1] for dimension in self.dimensions)]
+        return ["accountId", "intervalStart", *(DIMENSIONS[dimension][1][0] for dimension in self.dimensions)]
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -79,8 +74,8 @@ def parse(entry: Any) -> Combination:
         raise ValueError(f"extra_groupings entry {entry!r} repeats a dimension")
     if len(named) < 2:
         raise ValueError(
-            f"extra_groupings entry {entry!r} has one dimension; its stream {DIMENSIONS[named[0]][2]} exists already. "
-            "Combine two or more, such as 'skill,agent'"
+            f"extra_groupings entry {entry!r} has one dimension; its stream {_single_grouping_stream(named[0])} "
+            "exists already. Combine two or more, such as 'skill,agent'"
         )
     return Combination(tuple(dimension for dimension in DIMENSIONS if dimension in named))
 
@@ -117,9 +112,9 @@ def schema(combination: Combination) -> dict[str, Any]:
     """The record schema: the common fields and metrics, and each dimension's fields, as the four streams type them."""
     properties: dict[str, Any] = {}
     for dimension in combination.dimensions:
-        single = _single_grouping_schema(DIMENSIONS[dimension][2])["properties"]
-        properties.update({field: single[field] for field in DIMENSION_FIELDS[dimension]})
-    skill = _single_grouping_schema(DIMENSIONS["skill"][2])["properties"]
+        single = _single_grouping_schema(dimension)["properties"]
+        properties.update({field: single[field] for field in DIMENSIONS[dimension][1]})
+    skill = _single_grouping_schema("skill")["properties"]
     common = {field: skill[field] for field in COMMON_FIELDS}
     metrics = {metric: skill[metric] for metric in combination.metrics}
     return {
@@ -131,8 +126,13 @@ def schema(combination: Combination) -> dict[str, Any]:
     }
 
 
+def _single_grouping_stream(dimension: str) -> str:
+    return f"{DIMENSIONS[dimension][0]}_interval_metrics"
+
+
 @cache
-def _single_grouping_schema(stream: str) -> dict[str, Any]:
+def _single_grouping_schema(dimension: str) -> dict[str, Any]:
+    stream = _single_grouping_stream(dimension)
     data = pkgutil.get_data("source_interval_metrics", f"schemas/{stream}.json")
     if data is None:
         raise FileNotFoundError(f"schemas/{stream}.json is missing from the source_interval_metrics package")

@@ -92,23 +92,19 @@ def to_rfc3339(value: str) -> str:
     return rfc3339(parse(value))
 
 
-def epoch_ms_to_rfc3339(value: int | float) -> str:
-    return rfc3339(from_epoch(value / 1000))
-
-
 def time_of(fields: Mapping[str, Any], name: str) -> str | None:
     """`fields[name]` (RFC 3339), else `fields[name + "L"]` (epoch ms), as RFC 3339; None if neither is usable.
 
     The text wins: the method page's own 202 example carries a millisecond value that contradicts it.
     """
+    text, millis = fields.get(name), fields.get(f"{name}L")
     try:
-        if isinstance(fields.get(name), str) and fields[name]:
-            return to_rfc3339(fields[name])
-        millis = fields.get(f"{name}L")
-        if isinstance(millis, int | float) and not isinstance(millis, bool):
-            return epoch_ms_to_rfc3339(millis)
+        if isinstance(text, str) and text:
+            return to_rfc3339(text)
         if isinstance(millis, str) and millis.isdigit():
-            return epoch_ms_to_rfc3339(int(millis))
+            millis = int(millis)
+        if isinstance(millis, int | float) and not isinstance(millis, bool):
+            return rfc3339(from_epoch(millis / 1000))
     except (ValueError, OverflowError, OSError):
         pass
     return None
