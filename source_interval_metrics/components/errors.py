@@ -78,7 +78,8 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 class LivePersonResponseCodes(DefaultErrorHandler):
     """What the manifest's response filters cannot say: a 200 that is not a page of intervals (retried), a 202 (for
     the paginator), a 400 (a refused metric restarts the window without it; else a config or system error) and a
-    401 (renew an OAuth 2.0 token; refuse API keys). Everything else goes to the manifest's filters."""
+    401 (renew an OAuth 2.0 token; refuse API keys: a response filter's predicate cannot see the config). Everything
+    else goes to the manifest's filters."""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
