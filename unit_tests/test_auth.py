@@ -133,3 +133,19 @@ def test_a_sentinel_outage_is_retried_then_reported_as_transient(monkeypatch: py
             authenticator().get_auth_header()
     assert raised.value.failure_type == FailureType.transient_error
     assert raised.value.message == "LivePerson's Sentinel answered HTTP 503; try again later."
+
+
+@pytest.mark.parametrize("lifetime", [None, "soon"])
+def test_a_token_without_a_usable_lifetime_is_kept_an_hour_less_a_minute(lifetime: str | None) -> None:
+    request = token_request()
+    answers = [
+        HttpResponse(json.dumps({"access_token": token, "expires_in": lifetime}))
+        for token in ("token-one-0001", "token-two-0002")
+    ]
+    with VerifiedHttpMocker() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
+        http_mocker.post(request, answers)
+        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
+        clock.tick(3530)  # 70 s before the hour: still good
+        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
+        clock.tick(20)  # 50 s before the hour: renewed
+        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-two-0002"

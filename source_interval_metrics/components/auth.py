@@ -116,7 +116,7 @@ class SentinelClientCredentials(DeclarativeOauth2Authenticator):
         if answer.status_code == 200 and body and body.get("access_token"):
             add_to_secrets(str(body["access_token"]))
             try:
-                lifetime = float(body.get("expires_in"))  # type: ignore[arg-type]
+                lifetime = float(str(body.get("expires_in")))
             except (TypeError, ValueError):
                 lifetime = DEFAULT_LIFETIME
             renew_at = ab_datetime_now() + dt.timedelta(seconds=lifetime - min(RENEW_BEFORE_EXPIRY, lifetime / 10))
