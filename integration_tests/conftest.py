@@ -45,7 +45,8 @@ READINGS: dict[str, dict[str, Any]] = {
     "202-milliseconds-only": {"accepted_body": "millis_only"},
     "202-other-status-words": {"accepted_body": "other_words"},
     "202-naming-no-interval": {"accepted_body": "unusable"},
-    "closedConversations-refused-for-skill": {"skill_closed_conversations": False},
+    "closedConversations-refused-for-skill": {"skill_metrics_refused": ("closedConversations",)},
+    "skill-only-metrics-refused-one-per-answer": {"skill_metrics_refused": ("arrivals", "closedConversations")},
     "some-200s-without-intervals": {"pages_without_intervals": 0.1},
     "ids-as-numbers-paging-by-refs": {"string_ids": False, "paging": "refs"},
 }
@@ -217,8 +218,8 @@ def expected_records(
         metrics = entry["metrics"]
         if "conversation" in grouping:
             metrics = {k: v for k, v in metrics.items() if k not in NOT_FOR_CONVERSATIONS}
-        if grouping == "skill" and not simulator.settings.skill_closed_conversations:
-            metrics = {k: v for k, v in metrics.items() if k != "closedConversations"}  # refused: left out
+        if grouping == "skill":
+            metrics = {k: v for k, v in metrics.items() if k not in simulator.settings.skill_metrics_refused}
         record.update(metrics)
         expected.append(record)
     return expected

@@ -169,12 +169,16 @@ def test_a_202_may_name_no_interval(sim: Simulator) -> None:
     assert answer.status_code == 202 and "intervals" not in answer.json()
 
 
-def test_closed_conversations_may_be_refused_for_the_skill_grouping(sim: Simulator) -> None:
-    assert metrics(sim, query(metrics="handleTime,closedConversations")).status_code == 200
-    sim.update(skill_closed_conversations=False)
+def test_skill_only_metrics_may_be_refused_for_the_skill_grouping_one_per_answer(sim: Simulator) -> None:
+    assert metrics(sim, query(metrics="handleTime,arrivals,closedConversations")).status_code == 200
+    sim.update(skill_metrics_refused=("arrivals", "closedConversations"))
+    refused = metrics(sim, query(metrics="handleTime,arrivals,closedConversations"))
+    assert refused.status_code == 400 and refused.json()["causes"] == [
+        "arrivals is available only with a skillId filter"
+    ]
     refused = metrics(sim, query(metrics="handleTime,closedConversations"))
-    assert refused.status_code == 400 and "closedConversations" in refused.json()["causes"][0]
-    assert metrics(sim, query(metrics="handleTime,arrivals")).status_code == 200
+    assert refused.json()["causes"] == ["closedConversations is available only with a skillId filter"]
+    assert metrics(sim, query(metrics="handleTime")).status_code == 200
 
 
 def test_some_200s_may_come_without_intervals_once_per_request(sim: Simulator) -> None:

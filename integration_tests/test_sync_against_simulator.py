@@ -38,8 +38,9 @@ def test_full_sync_of_every_stream_equals_the_ground_truth(any_reading: Simulato
         output=output,
     )
     assert errors(messages) == []
-    refused = not simulator.settings.skill_closed_conversations
-    assert output[0].count("LivePerson refused the metric closedConversations") == (1 if refused else 0)
+    for metric in ("arrivals", "closedConversations"):
+        refused = metric in simulator.settings.skill_metrics_refused
+        assert output[0].count(f"LivePerson refused the metric {metric}") == (1 if refused else 0)
     assert (simulator.stats["pages_without_intervals"] > 0) == (simulator.settings.pages_without_intervals > 0)
     end = requested_end(simulator)
     for stream in EVERY_STREAM:

@@ -160,7 +160,7 @@ class VerifiedHttpMocker(HttpMocker):
                 try:
                     self.assert_number_of_calls(request, answers)
                 except AssertionError:
-                    raise AssertionError(f"{request} was not made {answers} time(s), as mocked") from None
+                    raise AssertionError(f"{request} was not made exactly {answers} time(s), as mocked") from None
 
 
 @pytest.fixture

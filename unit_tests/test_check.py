@@ -10,7 +10,16 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
-from unit_tests.conftest import ACCOUNT, DOMAIN_API, VerifiedHttpMocker, config, metrics_request, mock_sign_in, page
+from unit_tests.conftest import (
+    ACCOUNT,
+    DOMAIN_API,
+    STREAMS,
+    VerifiedHttpMocker,
+    config,
+    metrics_request,
+    mock_sign_in,
+    page,
+)
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
@@ -79,8 +88,8 @@ def test_check_succeeds_when_liveperson_refuses_only_a_metric_for_the_grouping(h
     """The read goes on without the metric (see test_readings), so the connection is good."""
     mock_sign_in(http_mocker)
     refusal = {"message": "Invalid request", "causes": ["closedConversations requires grouping conversation"]}
-    http_mocker.get(
-        metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"),
-        HttpResponse(json.dumps(refusal), 400),
-    )
+    last_hour = (SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z")
+    http_mocker.get(metrics_request(*last_hour, pageSize="1"), HttpResponse(json.dumps(refusal), 400))
+    without_closed = STREAMS[SKILL][1].replace(",closedConversations", "")
+    http_mocker.get(metrics_request(*last_hour, pageSize="1", metrics=without_closed), page([]))
     assert check(config()) == (Status.SUCCEEDED, None)

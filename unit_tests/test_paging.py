@@ -156,3 +156,15 @@ def test_every_window_starts_without_the_metrics_refused_for_its_stream() -> Non
     page = answer(200, {"metadata": {"paging": {"nextPageKey": "k"}}, "intervals": []})
     following = paginator.next_page_token(page, 0, None, last_page_token_value=paginator.initial_token)
     assert following == {"pageKey": "k", "metrics": "handleTime,workTime,arrivals", "followed": ("pageKey=k",)}
+
+
+def test_a_page_after_a_refusal_heard_mid_window_leaves_the_metric_out_too() -> None:
+    """The window started with every metric; its first page was asked again without the refused one."""
+    page = answer(200, {"metadata": {"paging": {"nextPageKey": "k"}}, "intervals": []})
+    RefusedMetrics.add("skill_interval_metrics", ("arrivals",), "needs a skillId filter")
+    following = strategy().next_page_token(page, 0, None, last_page_token_value=None)
+    assert following == {
+        "pageKey": "k",
+        "metrics": "handleTime,workTime,closedConversations",
+        "followed": ("pageKey=k",),
+    }

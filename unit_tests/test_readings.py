@@ -158,6 +158,28 @@ def test_a_refused_metric_is_left_out_of_the_stream_with_one_warning(http_mocker
 
 
 @freeze_time(NOW)
+def test_metrics_refused_one_answer_at_a_time_are_each_left_out(http_mocker: HttpMocker) -> None:
+    """LivePerson may name one refused metric per answer: the window starts again as often as that takes."""
+
+    def refusal(metric: str) -> HttpResponse:
+        return HttpResponse(json.dumps({"message": f"Invalid metric {metric} for grouping skill"}), 400)
+
+    without_arrivals = STREAMS[SKILL][1].replace(",arrivals", "")
+    http_mocker.get(metrics_request(SKILL, *TODAY), refusal("arrivals"))
+    http_mocker.get(metrics_request(SKILL, *TODAY, metrics=without_arrivals), refusal("closedConversations"))
+    http_mocker.get(
+        metrics_request(SKILL, *TODAY, metrics=WITHOUT_CLOSED.replace(",arrivals", "")),
+        page([entry("2026-11-25T09:00:00Z", "2026-11-25T09:15:00Z", skillId=1)]),
+    )
+    output = sync(http_mocker)
+    assert not output.errors and starts(output) == ["09:00"]
+    assert [warning.split(" (")[0] for warning in warnings(output)] == [
+        "skill_interval_metrics: LivePerson refused the metric arrivals",
+        "skill_interval_metrics: LivePerson refused the metric closedConversations",
+    ]
+
+
+@freeze_time(NOW)
 def test_a_400_that_names_no_metric_stays_a_config_error(http_mocker: HttpMocker) -> None:
     refusal = {"message": "Invalid intervalDuration 7; supported: 15, 30, 60, 1440"}
     http_mocker.get(metrics_request(SKILL, *TODAY), HttpResponse(json.dumps(refusal), 400))

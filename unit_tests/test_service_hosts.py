@@ -103,6 +103,6 @@ def test_a_domain_given_as_a_url_serves_the_token_too_unless_the_domain_api_is_s
 
 def test_a_mocked_answer_left_unused_fails_the_test() -> None:
     """What keeps every HttpMocker test in this suite honest: a mock not asked as often as it answers is an error."""
-    with pytest.raises(AssertionError, match="was not made 2 time"), VerifiedHttpMocker() as http_mocker:
+    with pytest.raises(AssertionError, match="was not made exactly 2 time"), VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("sentinel"), [HttpResponse("{}", 503), HttpResponse('{"baseURI": "h"}')])
         requests.get(f"{DOMAIN_API}/api/account/{ACCOUNT}/service/sentinel/baseURI.json?version=1.0", timeout=5)

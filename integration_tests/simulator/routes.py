@@ -142,7 +142,7 @@ class Routes(BaseHTTPRequestHandler):
         query = self._query()
         self.sim.requests.append(query)
         try:
-            request = _validated(query, account, time.time(), s.skill_closed_conversations)
+            request = _validated(query, account, time.time(), s.skill_metrics_refused)
         except BadRequest as error:
             return self._send(400, error.body)
         starts = _covered(request, s.timeframe_reading)
@@ -190,7 +190,7 @@ def _integer(query: dict[str, str], name: str, default: int) -> int:
         raise BadRequest(f"Invalid {name}: '{query[name]}' is not a number") from None
 
 
-def _validated(query: dict[str, str], account: str, now: float, skill_closed_conversations: bool) -> dict[str, Any]:
+def _validated(query: dict[str, str], account: str, now: float, skill_refused: tuple[str, ...]) -> dict[str, Any]:
     """The request, or BadRequest with the API's message."""
     for required in ("v", "source", "handleTimeModel", "metrics"):
         if not query.get(required):
@@ -207,8 +207,9 @@ def _validated(query: dict[str, str], account: str, now: float, skill_closed_con
         raise BadRequest(f"Invalid grouping '{grouping}'; supported: any of {', '.join(data.GROUPINGS)}, once each")
     allowed = data.BASE_METRICS + (data.SKILL_ONLY_METRICS if grouping == "skill" else ())
     metrics = query["metrics"].split(",")
-    if grouping == "skill" and not skill_closed_conversations and "closedConversations" in metrics:
-        raise BadRequest("Invalid request", ["closedConversations is available only if grouping contains conversation"])
+    refused = [metric for metric in metrics if grouping == "skill" and metric in skill_refused]
+    if refused:
+        raise BadRequest("Invalid request", [f"{refused[0]} is available only with a skillId filter"])
     for metric in metrics:
         if metric not in allowed:
             raise BadRequest(f"Invalid metric '{metric}' for grouping '{grouping}'; supported: {', '.join(allowed)}")

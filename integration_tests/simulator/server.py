@@ -70,7 +70,9 @@ class Settings:
     # the 202 body: "documented" (from/fromL/to/toL/status), "millis_only", "other_words" (COMPLETED/PROCESSING),
     # "unusable" (no list of intervals);
     accepted_body: str = "documented"
-    skill_closed_conversations: bool = True  # False: 400 for closedConversations with grouping skill, as a cause
+    # Skill-only metrics refused with grouping skill (as if they needed a skillId filter): each 400 names the first
+    # one the request asks for, as a cause, so refusing two takes two answers.
+    skill_metrics_refused: tuple[str, ...] = ()
     # share of requests whose first 200 has no `intervals` array; asked again, they get the page (so the retry mends it)
     pages_without_intervals: float = 0.0
 

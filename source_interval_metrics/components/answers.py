@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 import requests
@@ -75,6 +75,16 @@ def requested_metrics(response: requests.Response) -> tuple[str, ...]:
     url = response.request.url if response.request is not None else None
     asked = parse_qs(urlsplit(url or "").query).get("metrics", [""])[-1]
     return tuple(metric for metric in asked.split(",") if metric)
+
+
+def without_metrics(url: str, refused: tuple[str, ...]) -> str:
+    """`url` asking for its `metrics` less `refused`."""
+    link = urlsplit(url)
+    query = [
+        (name, ",".join(m for m in value.split(",") if m not in refused) if name == "metrics" else value)
+        for name, value in parse_qsl(link.query, keep_blank_values=True)
+    ]
+    return urlunsplit(link._replace(query=urlencode(query)))
 
 
 def refused_metrics(response: requests.Response) -> tuple[str, ...]:

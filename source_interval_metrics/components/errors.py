@@ -18,7 +18,14 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import api_causes, api_message, decoded, page_problem, refused_metrics
+from source_interval_metrics.components.answers import (
+    api_causes,
+    api_message,
+    decoded,
+    page_problem,
+    refused_metrics,
+    without_metrics,
+)
 from source_interval_metrics.components.refusals import RefusedMetrics
 
 logger = logging.getLogger("airbyte")
@@ -77,7 +84,8 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 @dataclass
 class LivePersonResponseCodes(DefaultErrorHandler):
     """What the manifest's response filters cannot say: a 200 that is not a page of intervals (retried), a 202 (for
-    the paginator), a 400 (a refused metric restarts the window without it; else a config or system error) and a
+    the paginator), a 400 (a request refusing some metrics is sent again without them, as often as LivePerson names
+    one: the CDK allows one pagination reset per window; any other 400 is a config or system error) and a
     401 (renew an OAuth 2.0 token; refuse API keys: a response filter's predicate cannot see the config). Everything
     else goes to the manifest's filters."""
 
@@ -101,10 +109,12 @@ class LivePersonResponseCodes(DefaultErrorHandler):
         if status == 400:
             said = api_causes(response)
             refused = refused_metrics(response)
-            if refused:  # the window starts again, without them (see the paginator's initial token)
+            if refused:  # asked again at once without them: the CDK sends this very request again, signed afresh
                 RefusedMetrics.add(self._stream, refused, said)
+                if response.request is not None:
+                    response.request.prepare_url(without_metrics(response.request.url or "", refused), None)
                 return _resolution(
-                    ResponseAction.RESET_PAGINATION,
+                    ResponseAction.RETRY,
                     FailureType.transient_error,
                     f"LivePerson refused the metric(s) {', '.join(refused)}: {said}",
                 )
@@ -130,7 +140,8 @@ class LivePersonBackoff(BackoffStrategy):
 
     The CDK's backoff strategies give one curve for every status; LivePerson's policy has two.
 
-    A 401 is retried straight away: the CDK has just fetched a new token.
+    A 401 is retried straight away, as is a 400 refusing a metric: the CDK has just fetched a new token, or the
+    request no longer asks for the metric.
     """
 
     config: Config
@@ -142,8 +153,8 @@ class LivePersonBackoff(BackoffStrategy):
     def backoff_time(
         self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
     ) -> float | None:
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 401:
-            return 0.001  # retried once, at once, with a fresh token
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (400, 401):
+            return 0.001  # at once: without a refused metric, or with a fresh token
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
             if attempt_count > RATE_LIMIT_RETRIES:
                 self._give_up(response_or_exception, RATE_LIMIT_RETRIES)

@@ -22,7 +22,6 @@ from source_interval_metrics.components.errors import SERVER_PAUSES, pause_scale
 from source_interval_metrics.components.refusals import RefusedMetrics
 
 PAGING_PARAMETERS = ("pageKey", "offset", "limit")
-WINDOW_PARAMETERS = ("to", "metrics")  # what a token changes about the window itself, kept on every page
 # Status words that mean "finished". Anything else (In Progress, Processing, Pending, words not seen yet) is not.
 FINISHED = frozenset({"done", "completed", "complete", "finished", "processed", "ready", "success", "succeeded"})
 logger = logging.getLogger("airbyte")
@@ -57,8 +56,8 @@ class NextPageKeyOrNextRef(PaginationStrategy):
     The token carries the keys already followed in this window, so a repeated key is caught without keeping state
     on the (shared) instance. On a 202 (some interval still In Progress) it asks for the window cut short one second
     before the first unfinished interval, as the method page advises; a 202 naming nothing unfinished inside the
-    window is asked again after 5, 10 and 15 s, then the window is left to the next sync. Every window starts
-    without the metrics LivePerson refused for the stream (`RefusedMetrics`).
+    window is asked again after 5, 10 and 15 s, then the window is left to the next sync. Every window and page
+    leaves out the metrics LivePerson refused for the stream so far (`RefusedMetrics`).
     """
 
     config: Config
@@ -70,8 +69,8 @@ class NextPageKeyOrNextRef(PaginationStrategy):
 
     @property
     def initial_token(self) -> Any | None:
-        allowed = RefusedMetrics.allowed(self._stream, self._metrics)
-        return {"metrics": ",".join(allowed), "followed": ()} if allowed is not None else None
+        window = self._window({})
+        return {**window, "followed": ()} if window else None
 
     def get_page_size(self) -> int | None:
         return None
@@ -115,9 +114,12 @@ class NextPageKeyOrNextRef(PaginationStrategy):
             )
         return {**page, **self._window(previous), "followed": (*followed, key)}
 
-    @staticmethod
-    def _window(previous: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: previous[name] for name in WINDOW_PARAMETERS if previous.get(name)}
+    def _window(self, previous: Mapping[str, Any]) -> dict[str, Any]:
+        """What a token keeps on every page of the window: its `to` when a 202 cut it short, and the metrics less
+        those LivePerson refused for the stream so far."""
+        window = {"to": previous["to"]} if previous.get("to") else {}
+        allowed = RefusedMetrics.allowed(self._stream, self._metrics)
+        return {**window, "metrics": ",".join(allowed)} if allowed is not None else window
 
     def _finished_part_of_window(
         self, response: requests.Response, previous: Mapping[str, Any], stream_slice: StreamSlice | None
