@@ -65,6 +65,13 @@ def test_oauth1_api_keys_are_accepted(simulator: Simulator, tmp_path: Path) -> N
     assert simulator.stats["token"] == 0
 
 
+def test_a_request_sent_again_without_a_refused_metric_is_signed_again(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.update(skill_metrics_refused=("arrivals", "closedConversations"))
+    start = int(time.time()) // 900 * 900 - 6 * 3600
+    read_skill(simulator, tmp_path, start, credentials=oauth1(simulator), num_workers=1)  # one window at a time
+    assert simulator.stats["status:400"] == 2 and simulator.stats["status:401"] == 0  # later windows leave both out
+
+
 def test_a_wrong_oauth1_secret_is_refused_with_what_to_check(simulator: Simulator, tmp_path: Path) -> None:
     config = connector_config(simulator, credentials=oauth1(simulator, consumer_secret="wrong-consumer-secret"))
     (status,) = [
