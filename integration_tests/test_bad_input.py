@@ -18,8 +18,9 @@ from integration_tests.conftest import connector_config
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
 from source_interval_metrics import run, service_hosts, source
-from source_interval_metrics.components import IntervalRecordExtractor, SentinelClientCredentials
+from source_interval_metrics.components.auth import SentinelClientCredentials
 from source_interval_metrics.components.errors import SCALE_VARIABLE
+from source_interval_metrics.components.records import IntervalRecordExtractor
 
 SKILL = "skill_interval_metrics"
 GOOD = object()  # the simulator's good config, catalog or no state

@@ -13,8 +13,8 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_interval_metrics import service_hosts
-from source_interval_metrics.components import SentinelClientCredentials
 from source_interval_metrics.components.answers import one_second_before
+from source_interval_metrics.components.auth import SentinelClientCredentials
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.components.refusals import RefusedMetrics
 

@@ -12,7 +12,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
-from source_interval_metrics.components import SentinelClientCredentials
+from source_interval_metrics.components.auth import SentinelClientCredentials
 from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.source import REFUSED_TOKEN
 from unit_tests.conftest import (

@@ -17,9 +17,8 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components import LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.components.answers import requested_metrics
-from source_interval_metrics.components.errors import SCALE_VARIABLE
+from source_interval_metrics.components.errors import SCALE_VARIABLE, LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.components.refusals import RefusedMetrics
 from source_interval_metrics.source import manifest
 

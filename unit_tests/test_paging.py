@@ -12,8 +12,7 @@ import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components import NextPageKeyOrNextRef
-from source_interval_metrics.components.paging import unfinished_interval_starts
+from source_interval_metrics.components.paging import NextPageKeyOrNextRef, unfinished_interval_starts
 from source_interval_metrics.components.refusals import RefusedMetrics
 
 WINDOW = StreamSlice(
