@@ -200,7 +200,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                 "end_time": interval_grid.rfc3339(end - dt.timedelta(seconds=1)),
             },
         )
-        # A 400 refusing only a metric for the grouping comes back as an answer: reads go on without that metric.
+        # A 400 refusing a metric for the grouping is asked again without it, as reads are: the connection is good.
         requester.send_request(stream_slice=window, request_params={"from": window["start_time"]})
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
