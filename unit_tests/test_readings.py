@@ -180,6 +180,25 @@ def test_metrics_refused_one_answer_at_a_time_are_each_left_out(http_mocker: Htt
 
 
 @freeze_time(NOW)
+def test_a_request_asked_again_without_a_refused_metric_keeps_its_three_retries_for_outages(
+    http_mocker: HttpMocker, pauses: list[float]
+) -> None:
+    refusal = HttpResponse(json.dumps({"message": "Invalid metric closedConversations for grouping skill"}), 400)
+    http_mocker.get(metrics_request(SKILL, *TODAY), refusal)
+    outage = HttpResponse('{"message": "Service unavailable"}', 503)
+    good = page([entry("2026-11-25T09:00:00Z", "2026-11-25T09:15:00Z", skillId=1)])
+    http_mocker.get(metrics_request(SKILL, *TODAY, metrics=WITHOUT_CLOSED), [outage, outage, outage, good])
+    output = sync(http_mocker)
+    assert not output.errors and starts(output) == ["09:00"]
+    assert pauses == [
+        1.001,
+        5.0,
+        10.0,
+        15.0,
+    ]  # asked again without it at once (the CDK adds its second), then 3 retries
+
+
+@freeze_time(NOW)
 def test_a_400_that_names_no_metric_stays_a_config_error(http_mocker: HttpMocker) -> None:
     refusal = {"message": "Invalid intervalDuration 7; supported: 15, 30, 60, 1440"}
     http_mocker.get(metrics_request(SKILL, *TODAY), HttpResponse(json.dumps(refusal), 400))
