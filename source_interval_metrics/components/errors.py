@@ -50,11 +50,6 @@ ACCESS_HELP = (
 )
 
 
-# Requests sent again without a metric LivePerson refused, by their new URL: how often. The CDK counts every attempt
-# of a request together; these resends are not retries of an outage, and leave the request its three.
-_RESENDS: dict[str, int] = {}
-
-
 def pause_scale() -> float:
     return min(1.0, float(os.environ.get(SCALE_VARIABLE) or 1.0))
 
@@ -117,9 +112,9 @@ class LivePersonResponseCodes(DefaultErrorHandler):
             if refused:  # asked again at once without them: the CDK sends this very request again, signed afresh
                 RefusedMetrics.add(self._stream, refused, said)
                 if response.request is not None:
-                    resends = _RESENDS.pop(response.request.url or "", 0) + 1
-                    response.request.prepare_url(without_metrics(response.request.url or "", refused), None)
-                    _RESENDS[response.request.url or ""] = resends
+                    before = response.request.url or ""
+                    response.request.prepare_url(without_metrics(before, refused), None)
+                    RefusedMetrics.resent(before, response.request.url or "")
                 return _resolution(
                     ResponseAction.RETRY,
                     FailureType.transient_error,
@@ -162,8 +157,8 @@ class LivePersonBackoff(BackoffStrategy):
     ) -> float | None:
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (400, 401):
             return 0.001  # at once: without a refused metric, or with a fresh token
-        request = getattr(response_or_exception, "request", None)
-        attempt_count = max(1, attempt_count - _RESENDS.get(getattr(request, "url", None) or "", 0))
+        request = getattr(response_or_exception, "request", None)  # its resends without a refused metric don't count
+        attempt_count = max(1, attempt_count - RefusedMetrics.resends(getattr(request, "url", None) or ""))
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
             if attempt_count > RATE_LIMIT_RETRIES:
                 self._give_up(response_or_exception, RATE_LIMIT_RETRIES)

@@ -10,10 +10,12 @@ logger = logging.getLogger("airbyte")
 
 
 class RefusedMetrics:
-    """Per stream, the metrics LivePerson refused and why: shared by the error handler that hears the refusal and the
-    paginator that starts every window, for the life of the process (one sync). One WARN per refused metric."""
+    """Per stream, the metrics LivePerson refused and why, and the requests sent again without them: shared by the
+    error handler that hears a refusal, the backoff and the paginator, for the life of the process (one sync). One
+    WARN per refused metric."""
 
     _refused: ClassVar[dict[str, dict[str, str]]] = {}  # stream -> metric -> LivePerson's reason
+    _resends: ClassVar[dict[str, int]] = {}  # URL of a request sent again without refused metrics -> how often
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
@@ -36,7 +38,21 @@ class RefusedMetrics:
             return tuple(metric for metric in metrics if metric not in refused) if refused else None
 
     @classmethod
+    def resent(cls, before: str, after: str) -> None:
+        """The request at `before` goes out again as `after`, without the metrics just refused."""
+        with cls._lock:
+            cls._resends[after] = cls._resends.pop(before, 0) + 1
+
+    @classmethod
+    def resends(cls, url: str) -> int:
+        """How often the request at `url` went out again without refused metrics: not retries of an outage, which
+        the CDK counts together with them."""
+        with cls._lock:
+            return cls._resends.get(url, 0)
+
+    @classmethod
     def forget(cls) -> None:
         """For tests, which run many syncs in one process."""
         with cls._lock:
             cls._refused.clear()
+            cls._resends.clear()
