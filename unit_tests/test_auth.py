@@ -135,8 +135,8 @@ def test_a_sentinel_outage_is_retried_then_reported_as_transient(monkeypatch: py
     assert raised.value.message == "LivePerson's Sentinel answered HTTP 503; try again later."
 
 
-@pytest.mark.parametrize("lifetime", [None, "soon"])
-def test_a_token_without_a_usable_lifetime_is_kept_an_hour_less_a_minute(lifetime: str | None) -> None:
+@pytest.mark.parametrize("lifetime", [None, "soon", "nan", -5, 0])
+def test_a_token_without_a_usable_lifetime_is_kept_an_hour_less_a_minute(lifetime: str | int | None) -> None:
     request = token_request()
     answers = [
         HttpResponse(json.dumps({"access_token": token, "expires_in": lifetime}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
@@ -117,7 +118,9 @@ class SentinelClientCredentials(DeclarativeOauth2Authenticator):
             add_to_secrets(str(body["access_token"]))
             try:
                 lifetime = float(str(body.get("expires_in")))
-            except (TypeError, ValueError):
+            except ValueError:
+                lifetime = DEFAULT_LIFETIME
+            if not (math.isfinite(lifetime) and lifetime > 0):
                 lifetime = DEFAULT_LIFETIME
             renew_at = ab_datetime_now() + dt.timedelta(seconds=lifetime - min(RENEW_BEFORE_EXPIRY, lifetime / 10))
             return str(body["access_token"]), renew_at
