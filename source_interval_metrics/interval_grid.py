@@ -34,6 +34,12 @@ def floor(moment: dt.datetime, interval_minutes: int) -> dt.datetime:
     return from_epoch(seconds - seconds % step)
 
 
+def ceil(moment: dt.datetime, interval_minutes: int) -> dt.datetime:
+    """The first interval boundary at or after `moment`."""
+    seconds, step = int(moment.timestamp()), interval_minutes * 60
+    return from_epoch(seconds + (-seconds % step))
+
+
 def last_finished(now: dt.datetime, interval_minutes: int) -> dt.datetime:
     """The start of the last interval that has ended by `now`."""
     return floor(now, interval_minutes) - dt.timedelta(minutes=interval_minutes)
@@ -41,5 +47,4 @@ def last_finished(now: dt.datetime, interval_minutes: int) -> dt.datetime:
 
 def oldest_readable(now: dt.datetime, interval_minutes: int) -> dt.datetime:
     """The first interval boundary a request may still start at: now less 14 days (and the margin), rounded up."""
-    limit, step = int((now - RETENTION + SAFETY_MARGIN).timestamp()), interval_minutes * 60
-    return from_epoch(limit + (-limit % step))
+    return ceil(now - RETENTION + SAFETY_MARGIN, interval_minutes)

@@ -201,7 +201,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             },
         )
         # A 400 refusing a metric for the grouping is asked again without it, as reads are: the connection is good.
-        requester.send_request(stream_slice=window, request_params={"from": window["start_time"]})
+        requester.send_request(stream_slice=window)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._configure_for(config)

@@ -145,10 +145,11 @@ def test_paginator_stops_only_when_both_are_absent() -> None:
     assert strategy().next_page_token(paging(refs={"current": "/x"}), last_page_size=5, last_record=None) is None
 
 
-def test_paginator_refuses_a_key_it_has_already_followed() -> None:
+def test_paginator_refuses_a_key_to_an_earlier_page_of_the_window() -> None:
+    """The page just read, named again, is asked again by the error handler; an earlier one would repeat entries."""
     first = strategy().next_page_token(paging(nextPageKey="a"), last_page_size=1, last_record=None)
     second = strategy().next_page_token(paging(nextPageKey="b"), 1, None, last_page_token_value=first)
-    with pytest.raises(AirbyteTracedException, match="same next page"):
+    with pytest.raises(AirbyteTracedException, match=r"next page \(pageKey=a\) is a page this window has read already"):
         strategy().next_page_token(paging(nextPageKey="a"), 1, None, last_page_token_value=second)
 
 

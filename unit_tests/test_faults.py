@@ -107,9 +107,9 @@ def test_an_empty_body_that_never_mends_ends_in_one_clear_error(pauses: list[flo
     [
         (
             400,
-            {"message": "from must be within the past two weeks"},
+            {"message": "to must be later than from"},
             FailureType.config_error,
-            "LivePerson refused the request (HTTP 400): from must be within the past two weeks",
+            "LivePerson refused the request (HTTP 400): to must be later than from",
         ),
         (400, {"message": "Invalid pageKey"}, FailureType.system_error, "LivePerson refused the request (HTTP 400)"),
         (403, {"message": "Forbidden"}, FailureType.config_error, "LivePerson denied access to account 123456"),
@@ -158,3 +158,148 @@ def test_a_window_still_wholly_in_progress_emits_nothing_and_does_not_fail() -> 
     with VerifiedHttpMocker() as http_mocker:
         output = sync(http_mocker, statuses("2026-11-25T00:00:00Z"))
     assert not output.errors and output.records == []
+
+
+# --- a page named again, and a history shorter than the documented 14 days -----------------------------------------
+
+
+def offset_page(entries: list[dict[str, Any]], offset: int | None) -> HttpResponse:
+    """A page whose `refs.next` names `offset` (none: the last page)."""
+    link = f"/api/account/123456/interval-metrics?v=1&limit=500&offset={offset}" if offset is not None else None
+    return page(entries, next_ref=link)
+
+
+def quarter_entry(minute: int) -> dict[str, Any]:
+    start, end = (f"2026-11-25T{m // 60:02d}:{m % 60:02d}:00Z" for m in (minute, minute + 15))
+    return entry(start, end, skillId=1)
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("first_page_empty", [False, True], ids=["records-before-it", "no-records-before-it"])
+def test_a_page_whose_next_page_is_itself_is_asked_again_after_a_short_pause(
+    pauses: list[float], first_page_empty: bool
+) -> None:
+    first = offset_page([] if first_page_empty else [quarter_entry(0)], 500)
+    with VerifiedHttpMocker() as http_mocker:
+        http_mocker.get(
+            metrics_request(SKILL, *WINDOW, offset="500", limit="500"),
+            [offset_page([], 500), offset_page([], 500), offset_page([quarter_entry(60)], 1000)],
+        )
+        http_mocker.get(
+            metrics_request(SKILL, *WINDOW, offset="1000", limit="500"),
+            [offset_page([quarter_entry(120)], 1000), offset_page([quarter_entry(120)], None)],
+        )
+        output = sync(http_mocker, first)
+    assert not output.errors
+    starts = [r.record.data["intervalStart"][11:16] for r in output.records]
+    assert starts == ([] if first_page_empty else ["00:00"]) + ["01:00", "02:00"]
+    assert pauses == [1.001, 2.0, 1.001]  # the CDK adds a second to every backoff
+    assert output.most_recent_state.stream_state.__dict__ == {"intervalStart": "2026-11-25T02:00:00Z"}
+
+
+@freeze_time(NOW)
+def test_a_first_page_naming_itself_by_page_key_is_asked_again() -> None:
+    with VerifiedHttpMocker() as http_mocker:
+        http_mocker.get(metrics_request(SKILL, *WINDOW, pageKey="k1"), [page([], "k1"), page([quarter_entry(60)])])
+        output = sync(http_mocker, page([quarter_entry(0)], "k1"))
+    assert not output.errors and [r.record.data["intervalStart"][11:16] for r in output.records] == ["00:00", "01:00"]
+
+
+@freeze_time(NOW)
+def test_a_page_that_keeps_naming_itself_fails_its_window_as_a_transient_error(pauses: list[float]) -> None:
+    with VerifiedHttpMocker() as http_mocker:
+        output = sync(http_mocker, *[offset_page([quarter_entry(0)], 0)] * 4)
+    assert pauses == [1.001, 2.0, 4.0]
+    assert only_error(output) == (
+        FailureType.transient_error,
+        "LivePerson kept answering the page offset=0&limit=500 with a next page that is the same page, 4 times; "
+        "this window is left for the next sync to read.",
+    )
+    assert output.records == []
+    saved = [m.state.stream.stream_state.__dict__.get("intervalStart") for m in output.state_messages]
+    assert all(value is None or value <= WINDOW[0] for value in saved), saved  # never past the failed window
+
+
+HISTORY_REFUSALS = {
+    "an age": {"message": "Invalid request", "causes": ["from must be within the past 30 hours"]},
+    "a time": {"message": "Invalid request", "causes": ["from must not be before 2026-11-24T04:07:00Z"]},
+}
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("refusal", list(HISTORY_REFUSALS))
+def test_a_from_older_than_liveperson_keeps_starts_at_the_oldest_interval_it_keeps(
+    refusal: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """30 hours before 10:07 is 04:07 the day before; with 15 minutes to spare, the window starts at 04:30."""
+    refused = HttpResponse(json.dumps(HISTORY_REFUSALS[refusal]), 400)
+    with VerifiedHttpMocker() as http_mocker:
+        mock_sign_in(http_mocker)
+        http_mocker.get(metrics_request(SKILL, "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"), refused)
+        kept = entry("2026-11-24T04:30:00Z", "2026-11-24T04:45:00Z", skillId=1)
+        http_mocker.get(
+            metrics_request(SKILL, "2026-11-24T04:30:00Z", "2026-11-25T00:00:00Z"), page([kept], next_page_key="k")
+        )
+        http_mocker.get(
+            metrics_request(SKILL, "2026-11-24T04:30:00Z", "2026-11-25T00:00:00Z", pageKey="k"),
+            page([entry("2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z", skillId=1)]),
+        )
+        http_mocker.get(metrics_request(SKILL, *WINDOW), good_page())
+        cfg = config(start_date="2026-11-24T00:00:00Z")
+        configured = catalog(SKILL, sync_mode=SyncMode.incremental)
+        output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+    assert not output.errors
+    starts = sorted(r.record.data["intervalStart"] for r in output.records)
+    assert starts == ["2026-11-24T04:30:00Z", "2026-11-24T23:45:00Z", "2026-11-25T09:00:00Z"]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "LivePerson keeps less history than the 14 days" in warning
+    assert warning.endswith(
+        "The intervals from 2026-11-24T00:00:00Z to 2026-11-24T04:30:00Z can no longer be read; this window starts "
+        "at 2026-11-24T04:30:00Z."
+    )
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize(
+    "said",
+    [
+        "from must not be before 2026-11-25T09:50:00Z",
+        "from must be within the past two weeks",
+        "from is older than kept",
+    ],
+    ids=["the-whole-window-is-too-old", "a-limit-that-does-not-explain-the-refusal", "no-limit-named"],
+)
+def test_a_window_liveperson_keeps_nothing_of_is_left_with_a_warning_not_a_failure(
+    said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with VerifiedHttpMocker() as http_mocker:
+        output = sync(http_mocker, HttpResponse(json.dumps({"message": "Invalid request", "causes": [said]}), 400))
+    assert not output.errors and output.records == []
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.endswith("The intervals from 2026-11-25T00:00:00Z to 2026-11-25T10:00:00Z can no longer be read.")
+
+
+@freeze_time(NOW)
+def test_a_later_start_refused_again_leaves_the_window(caplog: pytest.LogCaptureFixture) -> None:
+    refused = HttpResponse(json.dumps({"causes": ["from must be within the past 5 hours"]}), 400)
+    with VerifiedHttpMocker() as http_mocker:
+        http_mocker.get(metrics_request(SKILL, "2026-11-25T05:30:00Z", WINDOW[1]), refused)
+        output = sync(http_mocker, refused)
+    assert not output.errors and output.records == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [w.split(". ")[-1] for w in warnings] == [
+        "The intervals from 2026-11-25T00:00:00Z to 2026-11-25T05:30:00Z can no longer be read; this window starts "
+        "at 2026-11-25T05:30:00Z.",
+        "The intervals from 2026-11-25T05:30:00Z to 2026-11-25T10:00:00Z can no longer be read.",
+    ]
+
+
+@freeze_time(NOW)
+def test_a_from_refused_between_two_pages_fails_the_window_as_a_transient_error() -> None:
+    refused = HttpResponse(json.dumps({"causes": ["from must be within the past 5 hours"]}), 400)
+    with VerifiedHttpMocker() as http_mocker:
+        http_mocker.get(metrics_request(SKILL, *WINDOW, pageKey="k"), refused)
+        output = sync(http_mocker, page([quarter_entry(360)], "k"))
+    failure_type, message = only_error(output)
+    assert failure_type == FailureType.transient_error
+    assert message.startswith("LivePerson stopped accepting a window's `from` between two of its pages")

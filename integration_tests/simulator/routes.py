@@ -24,7 +24,7 @@ from integration_tests.simulator.server import (
 )
 
 if TYPE_CHECKING:
-    from integration_tests.simulator.server import Simulator
+    from integration_tests.simulator.server import Settings, Simulator
 
 DOMAIN_ONE = re.compile(r"^/api/account/([^/]+)/service/([^/]+)/baseURI\.json$")
 DOMAIN_ALL = re.compile(r"^/api/account/([^/]+)/service/baseURI\.json$")
@@ -142,11 +142,12 @@ class Routes(BaseHTTPRequestHandler):
         query = self._query()
         self.sim.requests.append(query)
         try:
-            request = _validated(query, account, time.time(), s.skill_metrics_refused)
+            request = _validated(query, account, time.time(), s)
         except BadRequest as error:
             return self._send(400, error.body)
         starts = _covered(request, s.timeframe_reading)
         done_before = time.time() - s.processing_delay
+        self.sim.answered.append(query)
         if any(start + starts.step > done_before for start in starts):
             self.sim.count("accepted")
             return self._send(202, _accepted(starts, done_before, s.accepted_body))
@@ -190,7 +191,7 @@ def _integer(query: dict[str, str], name: str, default: int) -> int:
         raise BadRequest(f"Invalid {name}: '{query[name]}' is not a number") from None
 
 
-def _validated(query: dict[str, str], account: str, now: float, skill_refused: tuple[str, ...]) -> dict[str, Any]:
+def _validated(query: dict[str, str], account: str, now: float, s: Settings) -> dict[str, Any]:
     """The request, or BadRequest with the API's message."""
     for required in ("v", "source", "handleTimeModel", "metrics"):
         if not query.get(required):
@@ -207,7 +208,7 @@ def _validated(query: dict[str, str], account: str, now: float, skill_refused: t
         raise BadRequest(f"Invalid grouping '{grouping}'; supported: any of {', '.join(data.GROUPINGS)}, once each")
     allowed = data.BASE_METRICS + (data.SKILL_ONLY_METRICS if grouping == "skill" else ())
     metrics = query["metrics"].split(",")
-    refused = [metric for metric in metrics if grouping == "skill" and metric in skill_refused]
+    refused = [metric for metric in metrics if grouping == "skill" and metric in s.skill_metrics_refused]
     if refused:
         raise BadRequest("Invalid request", [f"{refused[0]} is available only with a skillId filter"])
     for metric in metrics:
@@ -225,6 +226,8 @@ def _validated(query: dict[str, str], account: str, now: float, skill_refused: t
     start, end = _window(query)
     if start < now - RETENTION:
         raise BadRequest("from must be within the past two weeks")
+    if s.history_hours and start < now - s.history_hours * 3600:
+        raise BadRequest("Invalid request", [_history_refusal(now, s)])
     if end <= start:
         raise BadRequest("to must be later than from")
     if end - start > MAX_WINDOW:
@@ -239,6 +242,14 @@ def _validated(query: dict[str, str], account: str, now: float, skill_refused: t
         "start": start,
         "end": end,
     }
+
+
+def _history_refusal(now: float, s: Settings) -> str:
+    """The cause of a 400 for a `from` older than a history shorter than the documented 14 days."""
+    if s.history_refusal == "time":
+        return f"from must not be before {data.rfc3339(int(now - s.history_hours * 3600))}"
+    hours = s.history_hours
+    return f"from must be within the past {hours / 24:g} days" if hours % 24 == 0 else f"from: within {hours:g} hours"
 
 
 def _window(query: dict[str, str]) -> tuple[int, int]:
@@ -313,11 +324,18 @@ def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str], starts
     else:
         offset = int(query.get("offset", 0))
     page = offset // size
-    every = s.empty_page_every
-    start = (page - (page // every if every else 0)) * size
-    empty = bool(every) and page % every == every - 1
+
+    def is_empty(number: int) -> bool:
+        every = s.empty_page_every
+        return (s.empty_first_page and number == 0) or (bool(every) and number % every == every - 1)
+
+    start = sum(not is_empty(number) for number in range(page)) * size
+    empty = is_empty(page)
     chunk = [] if empty else entries[start : start + size]
     has_next = start < len(entries) if empty else start + size < len(entries)
+    next_offset = offset + size
+    if empty and has_next and sim.links_to_itself(f"{fingerprint}:{offset}"):
+        next_offset = offset  # "not ready yet, ask again"
     metrics = set(request["metrics"])
     intervals = []
     for entry in chunk:
@@ -337,12 +355,12 @@ def _page(sim: Simulator, request: dict[str, Any], query: dict[str, str], starts
             },
         }
         if has_next:
-            paging["refs"]["next"] = link(path, {**base, "limit": str(size), "offset": str(offset + size)})
+            paging["refs"]["next"] = link(path, {**base, "limit": str(size), "offset": str(next_offset)})
     else:
         if "pageKey" in query:
             paging["pageKey"] = query["pageKey"]
         if has_next:
-            paging["nextPageKey"] = encode_page_key((page + 1) * size, fingerprint)
+            paging["nextPageKey"] = encode_page_key(next_offset, fingerprint)
     return {
         "metadata": {
             "v": 1,

@@ -75,6 +75,14 @@ class Settings:
     skill_metrics_refused: tuple[str, ...] = ()
     # share of requests whose first 200 has no `intervals` array; asked again, they get the page (so the retry mends it)
     pages_without_intervals: float = 0.0
+    # how often an empty page (refs paging) names itself as `refs.next` ("not ready, ask again") before moving on
+    self_linked_empty_pages: int = 0
+    # the first page of every window is empty (and still points on), so an empty page may come before any record
+    empty_first_page: bool = False
+    # hours of history the API keeps (0: the documented 14 days); an older `from` is refused with a 400 whose cause
+    # names `from` and the limit, as a duration ("within the past 20 hours") or as a time ("not before <RFC 3339>")
+    history_hours: float = 0.0
+    history_refusal: str = "duration"
 
 
 class Simulator:
@@ -91,6 +99,8 @@ class Simulator:
         self._faults = random.Random(self.settings.fault_seed)
         self._shapes = random.Random(self.settings.fault_seed)
         self._shapeless: set[str] = set()
+        self._self_links: Counter[str] = Counter()
+        self.answered: list[dict[str, Any]] = []  # the interval-metrics queries answered 200 or 202
         self._server = ThreadingHTTPServer((address, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -177,6 +187,12 @@ class Simulator:
                 return False
             self._shapeless.add(request_key)
             return True
+
+    def links_to_itself(self, page: str) -> bool:
+        """Whether this empty page names itself once more ("ask again") rather than the next page."""
+        with self._lock:
+            self._self_links[page] += 1
+            return self._self_links[page] <= self.settings.self_linked_empty_pages
 
     def issue_token(self) -> str:
         token = "sim." + secrets.token_urlsafe(24)

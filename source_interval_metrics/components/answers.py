@@ -77,14 +77,17 @@ def requested_metrics(response: requests.Response) -> tuple[str, ...]:
     return tuple(metric for metric in asked.split(",") if metric)
 
 
+def with_parameter(url: str, name: str, value: str) -> str:
+    """`url` with the query parameter `name` set to `value`."""
+    link = urlsplit(url)
+    query = [(key, value if key == name else old) for key, old in parse_qsl(link.query, keep_blank_values=True)]
+    return urlunsplit(link._replace(query=urlencode(query)))
+
+
 def without_metrics(url: str, refused: tuple[str, ...]) -> str:
     """`url` asking for its `metrics` less `refused`."""
-    link = urlsplit(url)
-    query = [
-        (name, ",".join(m for m in value.split(",") if m not in refused) if name == "metrics" else value)
-        for name, value in parse_qsl(link.query, keep_blank_values=True)
-    ]
-    return urlunsplit(link._replace(query=urlencode(query)))
+    asked = parse_qs(urlsplit(url).query).get("metrics", [""])[-1]
+    return with_parameter(url, "metrics", ",".join(m for m in asked.split(",") if m not in refused))
 
 
 def refused_metrics(response: requests.Response) -> tuple[str, ...]:
@@ -93,6 +96,65 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
     asked = requested_metrics(response)
     named = tuple(metric for metric in asked if re.search(rf"\b{metric}\b", said))
     return named if len(named) < len(asked) else ()
+
+
+def asked_query(response: requests.Response) -> dict[str, str]:
+    """The query of the request that got `response`."""
+    url = response.request.url if response.request is not None else None
+    return dict(parse_qsl(urlsplit(url or "").query))
+
+
+def page_asked_again(response: requests.Response) -> str | None:
+    """The next page an answer names when it is the page just asked for (by `offset`, that or an earlier one): "not
+    ready yet, ask again", not a step forward. None when the answer moves on, or names no next page."""
+    paging = ((decoded(response) or {}).get("metadata") or {}).get("paging") or {}
+    asked, next_page_key, next_ref = (
+        asked_query(response),
+        paging.get("nextPageKey"),
+        (paging.get("refs") or {}).get("next"),
+    )
+    if next_page_key:
+        return f"pageKey={next_page_key}" if str(next_page_key) == asked.get("pageKey") else None
+    named = dict(parse_qsl(urlsplit(str(next_ref or "")).query))
+    try:
+        repeated = int(named["offset"]) <= int(asked.get("offset") or 0)
+    except (KeyError, ValueError):
+        return None
+    return "&".join(f"{name}={named[name]}" for name in ("offset", "limit") if name in named) if repeated else None
+
+
+# A 400 about how far back `from` may go: one clause naming `from` and how old it may be.
+_HISTORY_REFUSAL = re.compile(
+    r"\bfrom\b[^.;]*\b(within|past|older|oldest|earliest|before|retention|history|ago)\b"
+    r"|\b(within|past|older|oldest|earliest|before|retention|history|ago)\b[^.;]*\bfrom\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+_AGE = re.compile(
+    r"\b(\d+(?:\.\d+)?|an?|one|two|three|four|six|twelve|fourteen)\s+(minute|hour|day|week|month)s?\b", re.I
+)
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12, "fourteen": 14}
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
+
+
+def history_refused(response: requests.Response) -> bool:
+    """Whether a 400 refuses the request's `from` as older than LivePerson keeps."""
+    return "from" in asked_query(response) and bool(_HISTORY_REFUSAL.search(api_causes(response)))
+
+
+def oldest_kept(said: str, now: dt.datetime) -> dt.datetime | None:
+    """The oldest moment a refusal of `from` says LivePerson keeps (a time, or an age before `now`); None if neither."""
+    named_time = _TIME.search(said)
+    if named_time:
+        try:
+            return parse(named_time.group(0))
+        except ValueError:
+            pass
+    age = _AGE.search(said)
+    if not age:
+        return None
+    count = _NUMBERS.get(age.group(1).lower()) or float(age.group(1))
+    return now - dt.timedelta(seconds=count * _UNITS[age.group(2).lower()])
 
 
 def to_rfc3339(value: str) -> str:

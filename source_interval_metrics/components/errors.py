@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -21,17 +22,24 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_interval_metrics.components.answers import (
     api_causes,
     api_message,
+    asked_query,
     decoded,
+    history_refused,
+    oldest_kept,
+    page_asked_again,
     page_problem,
     refused_metrics,
+    with_parameter,
     without_metrics,
 )
 from source_interval_metrics.components.refusals import RefusedMetrics
+from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
 
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 SERVER_PAUSES = (5.0, 10.0, 15.0)  # "retry 3 times with pauses of at least 5, 10 and 15 seconds"
+REPEAT_PAUSES = (1.0, 2.0, 4.0)  # a page whose next page is itself ("not ready yet") is asked again after these
 RATE_LIMIT_RETRIES = 8
 RATE_LIMIT_CAP = 60.0
 CDK_EXTRA_SECOND = 1.0  # the CDK's HTTP client sleeps one second more than the backoff it is given
@@ -103,9 +111,18 @@ class LivePersonResponseCodes(DefaultErrorHandler):
                 return _resolution(
                     ResponseAction.RETRY, FailureType.transient_error, f"LivePerson answered HTTP 200 with {problem}."
                 )
+            repeated = page_asked_again(response)
+            if repeated:  # "not ready yet": asked again, its entries never read twice
+                return _resolution(
+                    ResponseAction.RETRY,
+                    FailureType.transient_error,
+                    f"LivePerson answered the page {repeated} with a next page that is the same page.",
+                )
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
         if status == 202:  # some interval is still In Progress: the paginator reads what is done
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
+        if status == 400 and history_refused(response):
+            return self._from_the_oldest_kept(response)
         if status == 400:
             said = api_causes(response)
             refused = refused_metrics(response)
@@ -135,6 +152,35 @@ class LivePersonResponseCodes(DefaultErrorHandler):
             )
         return super().interpret_response(response)
 
+    def _from_the_oldest_kept(self, response: requests.Response) -> ErrorResolution:
+        """LivePerson keeps less than 14 days: a window's first request goes out again from the oldest interval it
+        says it keeps (the paginator keeps that `from`); a window it keeps nothing of, or says nothing usable about,
+        ends empty. A WARN names what can no longer be read."""
+        asked, said = asked_query(response), api_causes(response)
+        if any(name in asked for name in ("pageKey", "offset")) or response.request is None:
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.transient_error,
+                f"LivePerson stopped accepting a window's `from` between two of its pages ({said}); the next sync "
+                "reads that window again.",
+            )
+        oldest = oldest_kept(said, dt.datetime.now(dt.UTC))
+        minutes = int(self.config["interval_duration"])
+        boundary = rfc3339(parse(asked["to"]) + dt.timedelta(seconds=1))
+        start = rfc3339(ceil(oldest + SAFETY_MARGIN, minutes)) if oldest else boundary
+        readable = asked["from"] < start < boundary
+        logger.warning(
+            f"{self._stream}: LivePerson keeps less history than the 14 days its method page documents ({said}). "
+            f"The intervals from {asked['from']} to {start if readable else boundary} can no longer be read"
+            + (f"; this window starts at {start}." if readable else ".")
+        )
+        if not readable:  # a 400 let through as a success ends the window, with nothing in it
+            return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
+        before = response.request.url or ""
+        response.request.prepare_url(with_parameter(before, "from", start), None)
+        RefusedMetrics.resent(before, response.request.url or "")
+        return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"LivePerson refused `from`: {said}")
+
 
 @dataclass
 class LivePersonBackoff(BackoffStrategy):
@@ -159,10 +205,20 @@ class LivePersonBackoff(BackoffStrategy):
             return 0.001  # at once: without a refused metric, or with a fresh token
         request = getattr(response_or_exception, "request", None)  # its resends without a refused metric don't count
         attempt_count = max(1, attempt_count - RefusedMetrics.resends(getattr(request, "url", None) or ""))
+        answer = response_or_exception if isinstance(response_or_exception, requests.Response) else None
+        repeated_page = page_asked_again(answer) if answer is not None and answer.status_code == 200 else None
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
             if attempt_count > RATE_LIMIT_RETRIES:
                 self._give_up(response_or_exception, RATE_LIMIT_RETRIES)
             wait = max(_retry_after(response_or_exception), min(2.0 ** (attempt_count - 1), RATE_LIMIT_CAP))
+        elif repeated_page:
+            if attempt_count > len(REPEAT_PAUSES):
+                raise AirbyteTracedException(
+                    message=f"LivePerson kept answering the page {repeated_page} with a next page that is the same "
+                    f"page, {len(REPEAT_PAUSES) + 1} times; this window is left for the next sync to read.",
+                    failure_type=FailureType.transient_error,
+                )
+            wait = REPEAT_PAUSES[attempt_count - 1]
         else:
             if attempt_count > len(SERVER_PAUSES):
                 self._give_up(response_or_exception, len(SERVER_PAUSES))

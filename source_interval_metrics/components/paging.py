@@ -17,7 +17,13 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import decoded, one_second_before, response_body, time_of
+from source_interval_metrics.components.answers import (
+    asked_query,
+    decoded,
+    one_second_before,
+    response_body,
+    time_of,
+)
 from source_interval_metrics.components.errors import SERVER_PAUSES, pause_scale
 from source_interval_metrics.components.refusals import RefusedMetrics
 
@@ -104,20 +110,29 @@ class NextPageKeyOrNextRef(PaginationStrategy):
             return None
         followed: tuple[str, ...] = tuple(previous.get("followed", ()))
         key = "&".join(f"{name}={value}" for name, value in sorted(page.items()))
-        if key in followed:
+        if key in followed:  # an earlier page of this window (the page just read is asked again by the handler)
             raise AirbyteTracedException(
                 message=(
-                    f"LivePerson sent the same next page ({key}) twice for one window; stopping so as not to "
-                    "read the same entries forever. Retry the sync later."
+                    f"LivePerson's next page ({key}) is a page this window has read already; stopping rather than "
+                    "emit its entries twice. The next sync reads this window again."
                 ),
                 failure_type=FailureType.transient_error,
             )
-        return {**page, **self._window(previous), "followed": (*followed, key)}
+        return {**page, **self._window(previous, response, stream_slice), "followed": (*followed, key)}
 
-    def _window(self, previous: Mapping[str, Any]) -> dict[str, Any]:
-        """What a token keeps on every page of the window: its `to` when a 202 cut it short, and the metrics less
-        those LivePerson refused for the stream so far."""
-        window = {"to": previous["to"]} if previous.get("to") else {}
+    def _window(
+        self,
+        previous: Mapping[str, Any],
+        response: requests.Response | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> dict[str, Any]:
+        """What a token keeps on every page of the window: its `from` when LivePerson keeps less history (the error
+        handler sent the first request again from later), its `to` when a 202 cut it short, and the metrics less those
+        LivePerson refused for the stream so far."""
+        window = {bound: previous[bound] for bound in ("from", "to") if previous.get(bound)}
+        sent_from = asked_query(response).get("from") if response is not None else None
+        if sent_from and stream_slice and sent_from != stream_slice.get("start_time"):
+            window["from"] = sent_from
         allowed = RefusedMetrics.allowed(self._stream, self._metrics)
         return {**window, "metrics": ",".join(allowed)} if allowed is not None else window
 
@@ -137,7 +152,11 @@ class NextPageKeyOrNextRef(PaginationStrategy):
                 f"{self._stream}: LivePerson is still processing the intervals from {inside[0]}; this sync reads up "
                 "to there and a later sync reads the rest."
             )
-            return {**self._window(previous), "to": one_second_before(inside[0]), "followed": ()}
+            return {
+                **self._window(previous, response, stream_slice),
+                "to": one_second_before(inside[0]),
+                "followed": (),
+            }
         waited = int(previous.get("waited", 0))
         if waited < len(SERVER_PAUSES):
             pause = SERVER_PAUSES[waited]
@@ -146,7 +165,12 @@ class NextPageKeyOrNextRef(PaginationStrategy):
                 f"an unfinished interval in it; asking again in {pause:.0f} s."
             )
             time.sleep(pause * pause_scale())
-            return {**self._window(previous), "to": asked_to, "followed": (), "waited": waited + 1}
+            return {
+                **self._window(previous, response, stream_slice),
+                "to": asked_to,
+                "followed": (),
+                "waited": waited + 1,
+            }
         logger.warning(
             f"{self._stream}: LivePerson still answers 202 (still processing) for {start} to {asked_to} without "
             "naming an unfinished interval in it; this sync leaves that window, and the next sync reads it."
