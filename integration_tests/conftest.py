@@ -49,6 +49,14 @@ READINGS: dict[str, dict[str, Any]] = {
     "skill-only-metrics-refused-one-per-answer": {"skill_metrics_refused": ("arrivals", "closedConversations")},
     "some-200s-without-intervals": {"pages_without_intervals": 0.1},
     "ids-as-numbers-paging-by-refs": {"string_ids": False, "paging": "refs"},
+    "empty-pages-name-themselves-by-offset": {"paging": "refs", "self_linked_empty_pages": 1},
+    "empty-first-pages-name-themselves-twice": {
+        "paging": "refs",
+        "empty_first_page": True,
+        "self_linked_empty_pages": 2,
+    },
+    "history-of-20-hours-said-as-an-age": {"history_hours": 20},
+    "history-of-20-hours-said-as-a-time": {"history_hours": 20, "history_refusal": "time"},
 }
 
 
@@ -223,6 +231,19 @@ def expected_records(
         record.update(metrics)
         expected.append(record)
     return expected
+
+
+def readable_start(simulator: Simulator, start: int) -> int:
+    """Where a sync asked to start at `start` can start: there, or, where the simulator keeps less history than the
+    documented 14 days, at the first `from` it answered, which must be the oldest interval it keeps (with the
+    connector's 15 minutes to spare, rounded up to an interval of at most 30 minutes)."""
+    hours = simulator.settings.history_hours
+    if not hours or start >= time.time() - hours * 3600:
+        return start
+    first = min(epoch(query["from"], "from") for query in simulator.answered)
+    kept_since = time.time() - hours * 3600
+    assert kept_since - 600 < first <= kept_since + 900 + 1800, (rfc3339(first), rfc3339(int(kept_since)))
+    return first
 
 
 def requested_end(simulator: Simulator) -> int:

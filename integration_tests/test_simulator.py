@@ -191,6 +191,32 @@ def test_some_200s_may_come_without_intervals_once_per_request(sim: Simulator) -
     assert all("intervals" in metrics(sim, params).json() for params in shapeless)  # asked again: the page
 
 
+@pytest.mark.parametrize("paging", ["nextPageKey", "refs"])
+def test_an_empty_page_may_name_itself_before_it_moves_on(sim: Simulator, paging: str) -> None:
+    sim.update(paging=paging, empty_first_page=True, self_linked_empty_pages=2)
+    params = query(pageSize="7")
+    names = [metrics(sim, params).json()["metadata"]["paging"] for _ in range(3)]
+    if paging == "refs":
+        offsets = [int(page["refs"]["next"].split("offset=")[1].split("&")[0]) for page in names]
+        assert offsets == [0, 0, 7]
+    else:
+        assert names[0]["nextPageKey"] == names[1]["nextPageKey"] != names[2]["nextPageKey"]
+
+
+@pytest.mark.parametrize(
+    ("form", "cause"),
+    [("duration", "from: within 20 hours"), ("time", "from must not be before 20")],
+)
+def test_a_history_shorter_than_fourteen_days_refuses_an_older_from_naming_its_limit(
+    sim: Simulator, form: str, cause: str
+) -> None:
+    sim.update(history_hours=20, history_refusal=form)
+    refused = metrics(sim, query())  # from a day ago
+    assert refused.status_code == 400 and refused.json()["causes"][0].startswith(cause)
+    recent = int(time.time()) // 900 * 900 - 19 * HOUR
+    assert metrics(sim, query(**{"from": rfc3339(recent), "to": rfc3339(recent + HOUR)})).status_code == 200
+
+
 def test_faults_come_in_the_order_asked_for(sim: Simulator) -> None:
     sim.update(fault_sequence=[429, 503, 500])
     first, second, third, fourth = (metrics(sim, query()) for _ in range(4))
