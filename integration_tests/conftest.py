@@ -53,6 +53,7 @@ READINGS: dict[str, dict[str, Any]] = {
     "empty-first-pages-name-themselves-twice": {
         "paging": "refs",
         "empty_first_page": True,
+        "empty_page_every": 0,
         "self_linked_empty_pages": 2,
     },
     "history-of-20-hours-said-as-an-age": {"history_hours": 20},
