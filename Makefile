@@ -32,9 +32,11 @@ test: lint typecheck
 unit: install
 	$(BIN)/pytest unit_tests
 
+# One resolution: the development lock (runtime, tests and tools together), then the runtime lock taken from it, so
+# that the tests run exactly the runtime packages the image ships.
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --quiet -o requirements.lock --custom-compile-command "make lock"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements-dev.lock --custom-compile-command "make lock"
+	$(BIN)/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 --quiet -o requirements.lock --custom-compile-command "make lock"
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache

@@ -3,8 +3,12 @@ cannot be pulled (Docker Hub out of reach), on the stand-in base `scripts/standi
 
 from __future__ import annotations
 
+import fcntl
+import ipaddress
 import os
 import re
+import socket
+import struct
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,7 @@ IMAGE = "airbyte/source-interval-metrics:dev"
 STANDIN_BASE = "source-interval-metrics/python-connector-base-standin:bookworm"
 # Set by .ci/run: there the image tests must run, and a missing Docker engine fails the run instead of skipping.
 REQUIRED_VARIABLE = "SOURCE_INTERVAL_METRICS_REQUIRE_IMAGE_TESTS"
+SIOCGIFADDR = 0x8915  # Linux: get an interface's address
 
 
 def required() -> bool:
@@ -33,12 +38,31 @@ def client() -> Any | None:
 
 
 def bridge_address(docker_client: Any) -> str:
-    """The host's address on Docker's default bridge: containers reach a server there, and so does the host.
-    127.0.0.1 where the bridge has no gateway (then only the tests that run containers on the host network work)."""
+    """The host's address on Docker's default bridge: containers reach a server there, and so does the host. The
+    bridge's gateway; where the engine lists none (Debian's docker.io started plainly), the address of the bridge's
+    interface (docker0), else the first address of its subnet; 127.0.0.1 where there is no bridge at all."""
     try:
-        return str(docker_client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"])
+        bridge = docker_client.networks.get("bridge").attrs
+        ipam = bridge["IPAM"]["Config"][0]
     except Exception:  # docker.errors.NotFound, or a bridge without IPAM config
         return "127.0.0.1"
+    if ipam.get("Gateway"):
+        return str(ipam["Gateway"])
+    interface = (bridge.get("Options") or {}).get("com.docker.network.bridge.name", "docker0")
+    found = interface_address(interface)
+    if found:
+        return found
+    return str(next(ipaddress.ip_network(ipam["Subnet"]).hosts())) if ipam.get("Subnet") else "127.0.0.1"
+
+
+def interface_address(name: str) -> str | None:
+    """The IPv4 address of the network interface `name` on this machine, or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
+        except OSError:
+            return None
+    return socket.inet_ntoa(answer[20:24])
 
 
 def pinned_base() -> str:

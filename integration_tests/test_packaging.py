@@ -176,3 +176,18 @@ def test_the_docs_page_follows_airbyte_s_template() -> None:
     ]
     assert "<summary>Expand to review</summary>" in page and "| Version | Date | Pull Request | Subject |" in page
     assert "Incremental - Append + Deduped | Yes, **recommended**" in page
+
+
+def pins(lock: str) -> dict[str, str]:
+    """The `name==version` lines of a lock file, by name."""
+    lines = (line.split("==") for line in (ROOT / lock).read_text().splitlines() if "==" in line and line[0].isalnum())
+    return {name.lower(): version.split()[0] for name, version in lines}
+
+
+def test_the_tests_run_the_runtime_packages_the_image_ships() -> None:
+    """One resolution: every package of requirements.lock (what the image installs) at the same version in
+    requirements-dev.lock (what the tests run on); the development lock only adds packages."""
+    runtime, development = pins("requirements.lock"), pins("requirements-dev.lock")
+    assert runtime and {name: (version, development.get(name)) for name, version in runtime.items()} == {
+        name: (version, version) for name, version in runtime.items()
+    }
