@@ -23,7 +23,7 @@ from unit_tests.schemas import assert_valid_records
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
 # The manifest's streams: name -> (grouping, the dimension's id field).
 STREAMS = {
-    stream["$parameters"]["name"]: (stream["$parameters"]["grouping"], stream["primary_key"][2])
+    stream["$parameters"]["name"]: (stream["$parameters"]["grouping"], stream["primary_key"][4])
     for stream in manifest()["streams"]
 }
 # Combined groupings, as a user may write them, and the streams they give (the simulator groups by any combination).
@@ -254,7 +254,8 @@ def requested_end(simulator: Simulator) -> int:
 
 
 def key(stream: str, record: dict[str, Any]) -> tuple[Any, ...]:
-    return record["accountId"], record["intervalStart"], *(record[field] for field in EVERY_STREAM[stream][1:])
+    series = (record["accountId"], record["intervalStart"], record["intervalDuration"], record["handleTimeModel"])
+    return *series, *(record[field] for field in EVERY_STREAM[stream][1:])
 
 
 def compare(stream: str, emitted: list[dict[str, Any]], expected: list[dict[str, Any]]) -> dict[str, int]:

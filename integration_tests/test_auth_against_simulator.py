@@ -60,9 +60,18 @@ def test_a_token_revoked_mid_read_is_replaced_and_nothing_is_lost(simulator: Sim
     assert simulator.stats["status:401"] >= 1 and simulator.stats["token"] >= 2
 
 
-def test_oauth1_api_keys_are_accepted(simulator: Simulator, tmp_path: Path) -> None:
-    read_skill(simulator, tmp_path, int(time.time()) // 900 * 900 - 6 * 3600, credentials=oauth1(simulator))
+def test_oauth1_api_keys_are_accepted_where_liveperson_still_serves_them_with_a_warning(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    messages = read_skill(simulator, tmp_path, int(time.time()) // 900 * 900 - 6 * 3600, credentials=oauth1(simulator))
     assert simulator.stats["token"] == 0
+    warnings = [m["log"]["message"] for m in messages if m["type"] == "LOG" and m["log"]["level"] == "WARN"]
+    assert [w for w in warnings if "API keys" in w] == [
+        "Signing in with API keys (OAuth 1.0a). LivePerson ended OAuth 1.0 on 2026-05-31, so API keys no longer work "
+        "for most accounts. In the Management Console, open Application Install, install an application with the "
+        "client credentials grant and the Data > Workforce Management permission, and sign in with its client id and "
+        "secret (OAuth 2.0)."
+    ]
 
 
 def test_a_request_sent_again_without_a_refused_metric_is_signed_again(simulator: Simulator, tmp_path: Path) -> None:
@@ -79,8 +88,9 @@ def test_a_wrong_oauth1_secret_is_refused_with_what_to_check(simulator: Simulato
     ]
     assert status["status"] == "FAILED"
     assert status["message"].startswith(
-        "Reading interval metrics failed: LivePerson did not accept the credentials "
-        "(HTTP 401: Unauthorized: oauth_problem=signature_invalid)"
+        "Reading interval metrics failed: LivePerson refused the API keys "
+        "(HTTP 401: Unauthorized: oauth_problem=signature_invalid). LivePerson ended OAuth 1.0 on 2026-05-31, so API "
+        "keys no longer work for most accounts. In the Management Console, open Application Install"
     )
 
 

@@ -192,6 +192,56 @@ def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anythin
         assert compare(stream, union(stream, before, after), expected) == CLEAN
 
 
+@pytest.mark.parametrize("reader", ["reading", "stopped-reading"])
+def test_ctrl_c_ends_a_sync_at_once_without_a_traceback_and_it_resumes_from_its_last_state(
+    simulator: Simulator, tmp_path: Path, reader: str
+) -> None:
+    """SIGINT to the process group, as a terminal's Ctrl-C sends it, while the worker threads are busy; also once the
+    reader has stopped reading, so that the output pipe and the CDK's queue are full and every thread is blocked."""
+    start = hours_ago(3 * 24, step=86400)
+    simulator.update(latency=0.05)
+    config = connector_config(simulator, start_date=rfc3339(start), page_size=100, num_workers=4)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog()))
+    process = subprocess.Popen(
+        [str(SCRIPT), "read", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line)
+        if sum('"type":"STATE"' in x for x in lines) >= 3:
+            break
+    if reader == "stopped-reading":
+        time.sleep(2)
+    os.killpg(process.pid, signal.SIGINT)
+    interrupted = time.monotonic()
+    if reader == "stopped-reading":
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail("the sync hung after Ctrl-C")
+    rest, stderr = process.stdout.read(), process.stderr.read()  # the pipes close when the process ends
+    process.wait(timeout=30)
+    assert time.monotonic() - interrupted < 4, "the sync did not end within a couple of seconds"
+    assert process.returncode == 130 and "Traceback" not in stderr + rest
+    output = lines + rest.splitlines(keepends=True)
+    assert all(line.endswith("\n") for line in output[:-1]), "a line was cut off before the end"
+    before = [json.loads(line) for line in output if line.startswith("{") and line.endswith("\n")]
+    simulator.update(latency=0)
+    simulator.requests.clear()
+    after = run_connector(tmp_path, "read", config, catalog(), state=final_states(before))
+    assert errors(after) == []
+    end = requested_end(simulator)
+    for stream in STREAMS:
+        assert compare(stream, union(stream, before, after), expected_records(simulator, stream, start, end)) == CLEAN
+
+
 def test_a_state_older_than_the_api_keeps_reads_from_the_oldest_interval_it_has(
     any_reading: Simulator, tmp_path: Path
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,8 +33,36 @@ def with_defaults(config: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[st
     return filled
 
 
+def unknown_keys(config: Mapping[str, Any], spec: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Top-level keys `spec` does not declare, the platform's own (they start with `_`) aside: the near misses of a
+    declared key, each with the key it resembles, and the others."""
+    known = {_plain(key): key for key in spec.get("properties", {})}
+    near_misses: dict[str, str] = {}
+    others: list[str] = []
+    for key in config:
+        if key in spec.get("properties", {}) or key.startswith("_"):
+            continue
+        resembles = difflib.get_close_matches(_plain(key), known, n=1, cutoff=0.8)
+        if resembles:
+            near_misses[key] = known[resembles[0]]
+        else:
+            others.append(key)
+    return near_misses, others
+
+
+def _plain(key: str) -> str:
+    return key.lower().replace("_", "").replace("-", "")
+
+
 def check(config: Mapping[str, Any], spec: Mapping[str, Any], now: dt.datetime | None = None) -> None:
     """Raise ConfigProblem naming the first key that `spec` refuses, or that no request could be built from."""
+    near_misses, _ = unknown_keys(config, spec)
+    if near_misses:
+        key, meant = next(iter(near_misses.items()))
+        raise ConfigProblem(
+            f"{PREFIX}{key!r} is not a setting of this connector; did you mean {meant!r}? Rename it: as written it "
+            f"would be ignored, and {meant} would keep its default."
+        )
     _check_against(config, spec)
     _check_meaning(config, now or dt.datetime.now(dt.UTC))
 

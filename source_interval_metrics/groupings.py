@@ -23,6 +23,8 @@ DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "agent": ("agent", ("agentId", "agentName", "agentLogin")),
     "conversation": ("conversation", ("conversationId",)),
 }
+# An interval of one series: a change of interval length or handle-time model starts another, beside it.
+SERIES_KEY = ("accountId", "intervalStart", "intervalDuration", "handleTimeModel")
 COMMON_FIELDS = ("accountId", "intervalStart", "intervalEnd", "intervalDuration", "handleTimeModel")
 METRICS = (
     "handleTime",
@@ -51,7 +53,7 @@ class Combination:
 
     @property
     def primary_key(self) -> list[str]:
-        return ["accountId", "intervalStart", *(DIMENSIONS[dimension][1][0] for dimension in self.dimensions)]
+        return [*SERIES_KEY, *(DIMENSIONS[dimension][1][0] for dimension in self.dimensions)]
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -121,7 +123,7 @@ def schema(combination: Combination) -> dict[str, Any]:
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
         "additionalProperties": True,
-        "required": ["accountId", "intervalStart", "intervalDuration", "handleTimeModel", *combination.primary_key[2:]],
+        "required": combination.primary_key,
         "properties": {**common, **properties, **metrics},
     }
 

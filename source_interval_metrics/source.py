@@ -31,6 +31,7 @@ from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_interval_metrics import config as config_rules
 from source_interval_metrics import groupings, inputs, interval_grid, retention, service_hosts
+from source_interval_metrics.components.errors import API_KEYS_REFUSED
 
 MANIFEST = "manifest.yaml"
 CHECK_STREAM = "skill_interval_metrics"
@@ -144,6 +145,13 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         """Build again when a verb brings a config other than the one given at construction (as test kits do)."""
         if config is not None and dict(config) != self._raw_config:
             self._build(catalog, config, state)
+        _, unknown = config_rules.unknown_keys(config or {}, connection_specification())
+        if unknown and not self._config_problem:
+            self.logger.warning(
+                f"The config has keys this connector does not know, which it ignores: {', '.join(map(repr, unknown))}."
+            )
+        if self._checked_config.get("credentials", {}).get("auth_type") == "oauth1":
+            self.logger.warning(f"Signing in with API keys (OAuth 1.0a). {API_KEYS_REFUSED}")
         if self._config_problem:
             raise AirbyteTracedException(
                 message=self._config_problem,

@@ -97,6 +97,57 @@ def test_discover_and_read_refuse_a_bad_config_with_one_config_error(
     assert "Traceback" not in out
 
 
+TYPOS = {
+    "interval_duraton": "interval_duration",
+    "intervalDuration": "interval_duration",
+    "Handle_Time_Model": "handle_time_model",
+    "start-date": "start_date",
+    "acount_id": "account_id",
+}
+
+
+@pytest.mark.parametrize("typo", list(TYPOS))
+def test_a_near_miss_of_a_key_fails_check_naming_the_key_it_resembles(
+    typo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meant = TYPOS[typo]
+    cfg = {**{k: v for k, v in config().items() if k != meant}, typo: config().get(meant, 30)}
+    code, messages, out = run_verb("check", cfg, tmp_path, capsys, monkeypatch)
+    (status,) = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
+    assert status["status"] == "FAILED"
+    assert status["message"].startswith(
+        f"Config validation error: {typo!r} is not a setting of this connector; did you mean {meant!r}?"
+    )
+
+
+def test_a_near_miss_stops_read_with_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "catalog.json").write_text(json.dumps({"streams": []}))
+    (tmp_path / "config.json").write_text(json.dumps(config(interval_duraton=30)))
+    argv = ["source-interval-metrics", "read", "--config", str(tmp_path / "config.json")]
+    monkeypatch.setattr(sys, "argv", [*argv, "--catalog", str(tmp_path / "catalog.json")])
+    with pytest.raises(SystemExit) as exit_:
+        run.run()
+    out = capsys.readouterr().out
+    (error,) = [json.loads(line)["trace"]["error"] for line in out.splitlines() if '"ERROR"' in line]
+    assert exit_.value.code == 1 and error["failure_type"] == "config_error"
+    assert "did you mean 'interval_duration'?" in error["message"]
+
+
+def test_another_unknown_key_is_named_in_one_warning_and_the_platform_s_own_keys_in_none(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cfg = config(notes="for the WFM team", owner="ana", _limit=10, __injected_declarative_manifest={})
+    _, messages, _ = run_verb("discover", cfg, tmp_path, capsys, monkeypatch)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["The config has keys this connector does not know, which it ignores: 'notes', 'owner'."]
+    assert [m["type"] for m in messages if m["type"] == "CATALOG"] == ["CATALOG"]
+
+
 def test_secret_values_are_never_quoted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,13 @@ def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
     assert set(streams) == set(PRIMARY_KEYS)
     for name, dimension in PRIMARY_KEYS.items():
         stream = streams[name]
-        assert stream.source_defined_primary_key == [["accountId"], ["intervalStart"], [dimension]]
+        assert stream.source_defined_primary_key == [
+            ["accountId"],
+            ["intervalStart"],
+            ["intervalDuration"],
+            ["handleTimeModel"],
+            [dimension],
+        ]
         assert (stream.source_defined_cursor, stream.default_cursor_field) == (True, ["intervalStart"])
         assert set(stream.supported_sync_modes) == {SyncMode.full_refresh, SyncMode.incremental}
         assert dimension in stream.json_schema["properties"]

@@ -103,12 +103,18 @@ def test_another_400_is_a_system_error_quoting_the_api(said: str) -> None:
     )
 
 
-def test_401_refreshes_an_oauth2_token_and_refuses_oauth1_keys() -> None:
+def test_401_refreshes_an_oauth2_token_and_says_api_keys_ended() -> None:
     action, failure, message = interpret(answer(401, {"message": "token expired"}))
     assert (action, failure) == (ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.config_error)
     action, failure, message = interpret(answer(401, {"message": "oauth_problem=signature_invalid"}), OAUTH1)
     assert (action, failure) == (ResponseAction.FAIL, FailureType.config_error)
-    assert "signature_invalid" in message and "Workforce Management" in message
+    assert message == (
+        "LivePerson refused the API keys (HTTP 401: oauth_problem=signature_invalid). LivePerson ended OAuth 1.0 on "
+        "2026-05-31, so API keys no longer work for most accounts. In the Management Console, open Application "
+        "Install, install an application with the client credentials grant and the Data > Workforce Management "
+        "permission, and sign in with its client id and secret (OAuth 2.0)."
+    )
+    assert "check your permissions" not in message.lower()
 
 
 def test_403_and_404_say_what_to_check() -> None:

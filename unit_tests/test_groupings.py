@@ -35,7 +35,7 @@ from unit_tests.schemas import assert_valid_records
 def test_an_entry_becomes_its_canonical_stream(entry: str, name: str, key: list[str], metrics: int) -> None:
     combination = groupings.parse(entry)
     assert combination.name == name
-    assert combination.primary_key == ["accountId", "intervalStart", *key]
+    assert combination.primary_key == ["accountId", "intervalStart", "intervalDuration", "handleTimeModel", *key]
     assert len(combination.metrics) == metrics
     assert not {"arrivals", "closedConversations"} & set(combination.metrics)
     assert ("consumerMessages" in combination.metrics) == ("conversationId" not in key)
@@ -77,7 +77,14 @@ def test_discover_lists_the_four_streams_and_one_per_combination() -> None:
     streams = {s.name: s for s in discover(SourceIntervalMetrics(None, cfg, None), cfg).catalog.catalog.streams}
     assert len(streams) == 6
     combined = streams["skill_agent_interval_metrics"]
-    assert combined.source_defined_primary_key == [["accountId"], ["intervalStart"], ["skillId"], ["agentId"]]
+    assert combined.source_defined_primary_key == [
+        ["accountId"],
+        ["intervalStart"],
+        ["intervalDuration"],
+        ["handleTimeModel"],
+        ["skillId"],
+        ["agentId"],
+    ]
     assert (combined.default_cursor_field, set(combined.supported_sync_modes)) == (
         ["intervalStart"],
         {SyncMode.full_refresh, SyncMode.incremental},

@@ -214,7 +214,7 @@ def test_an_interval_at_a_window_boundary_is_emitted_once() -> None:
 
 
 @freeze_time(NOW)
-def test_ids_sent_as_strings_become_integers_and_new_fields_are_kept() -> None:
+def test_ids_and_counts_sent_as_strings_or_floats_become_integers_and_new_fields_are_kept() -> None:
     stream = "agent_interval_metrics"
     with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
@@ -231,7 +231,12 @@ def test_ids_sent_as_strings_become_integers_and_new_fields_are_kept() -> None:
                         skillId="12",
                         skillName="Sales",
                         agentShift="early",
-                        metrics={"handleTime": 360, "holdTime": 12},
+                        metrics={
+                            "handleTime": 360.5,
+                            "handledConversations": 3.0,
+                            "agentMessages": "7",
+                            "holdTime": 12,
+                        },
                     )
                 ]
             ),
@@ -249,9 +254,12 @@ def test_ids_sent_as_strings_become_integers_and_new_fields_are_kept() -> None:
         "skillId": 12,
         "skillName": "Sales",
         "agentShift": "early",
-        "handleTime": 360,
+        "handleTime": 360.5,
+        "handledConversations": 3,
+        "agentMessages": 7,
         "holdTime": 12,
     }
+    assert type(record["handledConversations"]) is int and type(record["agentMessages"]) is int
 
 
 @freeze_time(NOW)

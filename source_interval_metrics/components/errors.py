@@ -51,6 +51,13 @@ CONFIG_CAUSED = re.compile(
     r"timeframe|two weeks|account)\b",
     re.IGNORECASE,
 )
+INSTALL_OAUTH2 = (
+    "In the Management Console, open Application Install, install an application with the client credentials grant "
+    "and the Data > Workforce Management permission, and sign in with its client id and secret (OAuth 2.0)."
+)
+API_KEYS_REFUSED = (
+    "LivePerson ended OAuth 1.0 on 2026-05-31, so API keys no longer work for most accounts. " + INSTALL_OAUTH2
+)
 ACCESS_HELP = (
     "Check the client id and secret (or API keys), that the application has the Data > Workforce Management "
     "permission, and that LivePerson enabled LEUI.BAM_Enabled, Common.WorkforceManagement_AHT and "
@@ -144,9 +151,14 @@ class LivePersonResponseCodes(DefaultErrorHandler):
             )
         if status == 401:
             said = api_message(response)
-            oauth2 = self.config.get("credentials", {}).get("auth_type") == "oauth2"
+            if self.config.get("credentials", {}).get("auth_type") == "oauth1":
+                return _resolution(
+                    ResponseAction.FAIL,
+                    FailureType.config_error,
+                    f"LivePerson refused the API keys (HTTP 401: {said}). {API_KEYS_REFUSED}",
+                )
             return _resolution(
-                ResponseAction.REFRESH_TOKEN_THEN_RETRY if oauth2 else ResponseAction.FAIL,
+                ResponseAction.REFRESH_TOKEN_THEN_RETRY,
                 FailureType.config_error,
                 f"LivePerson did not accept the credentials (HTTP 401: {said}). {ACCESS_HELP}",
             )

@@ -14,6 +14,25 @@ from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from source_interval_metrics.components.answers import CURSOR_FIELD, response_body, time_of
 
 INTEGER_ID_FIELDS = frozenset({"skillId", "agentGroupId", "agentId"})
+COUNTS = frozenset(
+    {
+        "handledConversations",
+        "repliedConversations",
+        "consumerMessages",
+        "agentMessages",
+        "arrivals",
+        "closedConversations",
+    }
+)
+
+
+def _as_count(value: Any) -> Any:
+    """A count sent as 20.0 or "20" is the integer it is (the schema types counts as integers)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
 
 
 def _as_integer_id(value: Any) -> Any:
@@ -56,7 +75,8 @@ class IntervalRecordExtractor(RecordExtractor):
         }
         for key, value in entry.items():
             if key == "metrics":
-                record.update(value or {})
+                for metric, amount in (value or {}).items():
+                    record[metric] = amount if type(amount) is int or metric not in COUNTS else _as_count(amount)
             elif key in INTEGER_ID_FIELDS:
                 record[key] = _as_integer_id(value)
             elif key != "timeframe":
