@@ -97,8 +97,25 @@ def summarize(cache: Any, source_name: str) -> None:
     print()
 
 
+def hourly_per_skill(frame: Any) -> Any:
+    """Arrivals, handled conversations and handle time per UTC hour and skill, quiet hours as zero, and the average
+    handle time of each hour (its handle time over its handled conversations: a ratio of sums, never a mean of
+    ratios)."""
+    import pandas as pd
+
+    frame = frame.rename(columns=str.lower)
+    frame["hour"] = pd.to_datetime(frame["intervalstart"], utc=True).dt.floor("h")
+    sums = frame.groupby(["skillname", "hour"])[["arrivals", "handledconversations", "handletime"]].sum()
+    hours = pd.date_range(frame["hour"].min(), frame["hour"].max(), freq="h")
+    dense = sums.reindex(pd.MultiIndex.from_product([sums.index.levels[0], hours], names=["skillname", "hour"]))
+    dense = dense.fillna(0).astype(float)
+    dense["aht"] = dense["handletime"] / dense["handledconversations"].where(dense["handledconversations"] > 0)
+    return dense
+
+
 def chart(cache: Any, path: Path) -> None:
-    """Handled conversations per skill per interval over the last day of data, as a PNG."""
+    """What a WFM analyst plans from, per skill (small multiples): arrivals and handled conversations per hour, and
+    average handle time per hour, over the last two days of data."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -106,18 +123,25 @@ def chart(cache: Any, path: Path) -> None:
     import pandas as pd
 
     frame = cache["skill_interval_metrics"].to_pandas()
-    frame.columns = [column.lower() for column in frame.columns]
-    frame["intervalstart"] = pd.to_datetime(frame["intervalstart"], utc=True)
-    last_day = frame[frame["intervalstart"] > frame["intervalstart"].max() - pd.Timedelta(days=1)]
-    table = last_day.pivot_table(
-        index="intervalstart", columns="skillname", values="handledconversations", aggfunc="sum"
-    ).fillna(0)
-    axes = table.plot(figsize=(12, 5), linewidth=1.4)
-    axes.set_title("Handled conversations per skill, per interval (last day)")
-    axes.set_xlabel("interval start (UTC)")
-    axes.set_ylabel("handled conversations")
-    plt.tight_layout()
-    plt.savefig(path, dpi=110)
+    hourly = hourly_per_skill(frame)
+    last = hourly.index.get_level_values("hour").max()
+    hourly = hourly[hourly.index.get_level_values("hour") > last - pd.Timedelta(days=2)]
+    skills = sorted(set(hourly.index.get_level_values("skillname")))
+    figure, axes = plt.subplots(2, len(skills), figsize=(4 * len(skills), 6.5), sharex=True, squeeze=False)
+    for column, skill in enumerate(skills):
+        one = hourly.xs(skill, level="skillname")
+        volume, handle = axes[0][column], axes[1][column]
+        volume.plot(one.index, one["arrivals"], label="arrivals", linewidth=1.3)
+        volume.plot(one.index, one["handledconversations"], label="handled", linewidth=1.3)
+        volume.set_title(skill)
+        handle.plot(one.index, one["aht"] / 60, color="tab:red", linewidth=1.3)
+        handle.tick_params(axis="x", labelrotation=45)
+    axes[0][0].set_ylabel("conversations per hour")
+    axes[1][0].set_ylabel("average handle time (min)")
+    axes[0][0].legend(loc="upper left")
+    figure.suptitle("Per skill and UTC hour: arrivals, handled conversations and average handle time (quiet hours 0)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
     plt.close("all")
 
 
@@ -143,7 +167,7 @@ def main() -> int:
         incremental = source.read(cache=cache)
         say(f"Incremental sync landed {incremental.processed_records} records")
         summarize(cache, source.name)
-    picture = args.output / "handled_conversations_per_skill.png"
+    picture = args.output / "wfm_per_skill.png"
     chart(cache, picture)
     say(f"DuckDB file: {cache.db_path}")
     say(f"Chart: {picture}")

@@ -34,7 +34,7 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
     for stream in STREAMS:
         assert stream in done.stdout
     assert "Incremental sync landed" in done.stdout and "Stopped the simulator" in done.stdout
-    chart = tmp_path / "handled_conversations_per_skill.png"
+    chart = tmp_path / "wfm_per_skill.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000
     with duckdb.connect(str(tmp_path / "interval_metrics.duckdb"), read_only=True) as db:
         for stream in STREAMS:
@@ -51,3 +51,23 @@ def test_demo_with_a_half_set_environment_says_which_variables_it_needs(tmp_path
     done = run_demo(tmp_path, LP_ACCOUNT_ID="12345678")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "LP_CLIENT_ID, LP_CLIENT_SECRET are not set" in done.stderr
+
+
+def test_the_chart_counts_quiet_hours_as_zero_and_averages_handle_time_as_a_ratio_of_sums() -> None:
+    import pandas as pd
+
+    from demo.__main__ import hourly_per_skill
+
+    frame = pd.DataFrame(
+        {
+            "intervalStart": ["2026-11-25T08:00:00Z", "2026-11-25T08:15:00Z", "2026-11-25T10:45:00Z"],
+            "skillName": ["Sales", "Sales", "Sales"],
+            "arrivals": [3, 1, 2],
+            "handledConversations": [1, 3, 2],
+            "handleTime": [600, 300, 240],
+        }
+    )
+    hourly = hourly_per_skill(frame).xs("Sales", level="skillname")
+    assert list(hourly["arrivals"]) == [4, 0, 2]  # 09:00 was quiet: a zero, not a gap
+    assert list(hourly["handledconversations"]) == [4, 0, 2]
+    assert hourly["aht"].iloc[0] == 900 / 4 and pd.isna(hourly["aht"].iloc[1]) and hourly["aht"].iloc[2] == 120
