@@ -226,7 +226,7 @@ CASES: dict[str, Case] = {
     "API keys LivePerson does not accept (HTTP 401)": Case(
         "read",
         {"credentials": {**WRONG_KEYS, "auth_type": "oauth1"}},
-        names="LivePerson did not accept the credentials (HTTP 401",
+        names="LivePerson refused the API keys (HTTP 401",
     ),
     "API keys LivePerson does not accept, check": Case(
         "check", {"credentials": {**WRONG_KEYS, "auth_type": "oauth1"}}, failure="FAILED", names="HTTP 401"

@@ -155,32 +155,26 @@ def test_a_state_the_connector_did_not_write_is_refused_in_one_line(simulator: S
     assert "Traceback" not in done.stdout
 
 
-def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anything(
-    any_reading: Simulator, tmp_path: Path
-) -> None:
-    simulator = any_reading
-    start = hours_ago(3 * 24, step=86400)
+def start_reading(simulator: Simulator, tmp_path: Path, start: int, workers: int) -> subprocess.Popen[str]:
+    """A read of every stream from `start`, slowed down (50 ms a request) so that it can be stopped half way."""
     simulator.update(latency=0.05)
-    config = connector_config(simulator, start_date=rfc3339(start), page_size=100, num_workers=2)
+    config = connector_config(simulator, start_date=rfc3339(start), page_size=100, num_workers=workers)
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog()))
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [str(SCRIPT), "read", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
-    before: list[dict[str, Any]] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("{"):
-            before.append(json.loads(line))
-        if sum(m["type"] == "STATE" for m in before) >= 5:
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-    process.wait(timeout=30)
+
+
+def assert_resumed_without_loss(simulator: Simulator, tmp_path: Path, before: list[dict[str, Any]], start: int) -> None:
+    """A read from the last state `before` emitted: together they hold every record once, and nothing else."""
     simulator.update(latency=0)
     simulator.requests.clear()
+    config = json.loads((tmp_path / "config.json").read_text())
     after = run_connector(tmp_path, "read", config, catalog(), state=final_states(before))
     assert errors(after) == []
     end = requested_end(simulator)
@@ -192,6 +186,23 @@ def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anythin
         assert compare(stream, union(stream, before, after), expected) == CLEAN
 
 
+def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anything(
+    any_reading: Simulator, tmp_path: Path
+) -> None:
+    start = hours_ago(3 * 24, step=86400)
+    process = start_reading(any_reading, tmp_path, start, workers=2)
+    before: list[dict[str, Any]] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("{"):
+            before.append(json.loads(line))
+        if sum(m["type"] == "STATE" for m in before) >= 5:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.communicate(timeout=30)
+    assert_resumed_without_loss(any_reading, tmp_path, before, start)
+
+
 @pytest.mark.parametrize("reader", ["reading", "stopped-reading"])
 def test_ctrl_c_ends_a_sync_at_once_without_a_traceback_and_it_resumes_from_its_last_state(
     simulator: Simulator, tmp_path: Path, reader: str
@@ -199,17 +210,7 @@ def test_ctrl_c_ends_a_sync_at_once_without_a_traceback_and_it_resumes_from_its_
     """SIGINT to the process group, as a terminal's Ctrl-C sends it, while the worker threads are busy; also once the
     reader has stopped reading, so that the output pipe and the CDK's queue are full and every thread is blocked."""
     start = hours_ago(3 * 24, step=86400)
-    simulator.update(latency=0.05)
-    config = connector_config(simulator, start_date=rfc3339(start), page_size=100, num_workers=4)
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog()))
-    process = subprocess.Popen(
-        [str(SCRIPT), "read", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_reading(simulator, tmp_path, start, workers=4)
     assert process.stdout is not None and process.stderr is not None
     lines: list[str] = []
     for line in process.stdout:
@@ -233,13 +234,7 @@ def test_ctrl_c_ends_a_sync_at_once_without_a_traceback_and_it_resumes_from_its_
     output = lines + rest.splitlines(keepends=True)
     assert all(line.endswith("\n") for line in output[:-1]), "a line was cut off before the end"
     before = [json.loads(line) for line in output if line.startswith("{") and line.endswith("\n")]
-    simulator.update(latency=0)
-    simulator.requests.clear()
-    after = run_connector(tmp_path, "read", config, catalog(), state=final_states(before))
-    assert errors(after) == []
-    end = requested_end(simulator)
-    for stream in STREAMS:
-        assert compare(stream, union(stream, before, after), expected_records(simulator, stream, start, end)) == CLEAN
+    assert_resumed_without_loss(simulator, tmp_path, before, start)
 
 
 def test_a_state_older_than_the_api_keeps_reads_from_the_oldest_interval_it_has(
