@@ -117,8 +117,10 @@ def test_refusals_end_in_one_config_error_that_says_what_to_check(simulator: Sim
 
 def test_an_unknown_account_is_named(simulator: Simulator, tmp_path: Path) -> None:
     messages = run_connector(tmp_path, "read", connector_config(simulator, account_id="999"), catalog([SKILL]))
+    said = "LivePerson's Domain API does not know account '999' (HTTP 404). Check the Account ID."
     assert [(e["failure_type"], e["message"]) for e in errors(messages)] == [
-        ("config_error", "LivePerson's Domain API does not know account '999' (HTTP 404). Check the Account ID.")
+        ("config_error", said),  # the stream's failure, at its first request
+        ("config_error", f"1 stream(s) did not sync. {SKILL}: {said}"),  # the sync's last line
     ]
 
 

@@ -32,17 +32,17 @@ def base_url(host: str, scheme: str) -> str:
 
 
 def lookup(domain_api_url: str, account_id: str, service: str, sleep: Callable[[float], None] = time.sleep) -> str:
-    """The base URL of `service` for `account_id`, from the Domain API at `domain_api_url`."""
+    """The base URL of `service` for `account_id`, from the Domain API at `domain_api_url`: asked once a minute at
+    most, by one thread while the others wait for its answer."""
     key = (domain_api_url, account_id, service)
     with _lock:
         cached = _cache.get(key)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-    host = _ask_domain_api(domain_api_url, account_id, service, sleep)
-    url = base_url(host, urlsplit(domain_api_url).scheme or "https")
-    with _lock:
+        host = _ask_domain_api(domain_api_url, account_id, service, sleep)
+        url = base_url(host, urlsplit(domain_api_url).scheme or "https")
         _cache[key] = (time.monotonic(), url)
-    return url
+        return url
 
 
 def forget() -> None:
@@ -51,21 +51,19 @@ def forget() -> None:
         _cache.clear()
 
 
-def resolve(config: Mapping[str, Any]) -> dict[str, Any]:
-    """`config` plus `agent_activity_base_url` and, for OAuth 2.0, `sentinel_base_url`."""
-    resolved = dict(config)
-    api, account = config["domain_api_url"], str(config["account_id"])
+def agent_activity_url(config: Mapping[str, Any]) -> str:
+    """The base URL of the account's Agent Activity API: `domain`, else the Domain API's answer."""
     if config.get("domain"):
-        resolved["agent_activity_base_url"] = base_url(config["domain"], "https")
-    else:
-        resolved["agent_activity_base_url"] = lookup(api, account, AGENT_ACTIVITY)
-    if config["credentials"].get("auth_type") == "oauth2":
-        if "://" in (config.get("domain") or "") and api == DEFAULT_DOMAIN_API:
-            # A domain given as a URL is a test server serving every service; nothing to ask LivePerson.
-            resolved["sentinel_base_url"] = resolved["agent_activity_base_url"]
-        else:
-            resolved["sentinel_base_url"] = lookup(api, account, SENTINEL)
-    return resolved
+        return base_url(config["domain"], "https")
+    return lookup(config["domain_api_url"], str(config["account_id"]), AGENT_ACTIVITY)
+
+
+def sentinel_url(config: Mapping[str, Any]) -> str:
+    """The base URL of the account's Sentinel (OAuth 2.0 tokens): the Domain API's answer, or, for a `domain` given as
+    a URL while the Domain API is LivePerson's own, that URL (a test server serving every service)."""
+    if "://" in (config.get("domain") or "") and config["domain_api_url"] == DEFAULT_DOMAIN_API:
+        return base_url(config["domain"], "https")
+    return lookup(config["domain_api_url"], str(config["account_id"]), SENTINEL)
 
 
 def _ask_domain_api(api: str, account: str, service: str, sleep: Callable[[float], None]) -> str:

@@ -22,7 +22,7 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import CustomRequester as CustomRequesterModel
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import ConnectionDefinition, StreamSlice
@@ -142,8 +142,9 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog | None = None,
         state: list[AirbyteStateMessage] | None = None,
     ) -> None:
-        """Build again when a verb brings a config other than the one given at construction (as test kits do)."""
-        if config is not None and dict(config) != self._raw_config:
+        """Build again when a verb brings a config other than the one given at construction (as test kits do); the
+        CDK's entrypoint hands back the construction's config with its defaults filled in, which is the same."""
+        if config is not None and dict(config) not in (self._raw_config, self._checked_config):
             self._build(catalog, config, state)
         _, unknown = config_rules.unknown_keys(config or {}, connection_specification())
         if unknown and not self._config_problem:
@@ -159,12 +160,6 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                 failure_type=FailureType.config_error,
             )
 
-    def _resolve_service_hosts(
-        self, catalog: ConfiguredAirbyteCatalog | None = None, state: list[AirbyteStateMessage] | None = None
-    ) -> None:
-        """Build again with the account's hosts, found through the Domain API, in the config the manifest reads."""
-        self._build(catalog, service_hosts.resolve(self._checked_config), state)
-
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Find the hosts, sign in, read one entry of the last hour; a failure names the step and what to do."""
         try:
@@ -172,7 +167,9 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         try:
-            self._resolve_service_hosts()
+            service_hosts.agent_activity_url(self._checked_config)
+            if self._checked_config["credentials"].get("auth_type") == "oauth2":
+                service_hosts.sentinel_url(self._checked_config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(
                 status=Status.FAILED, message=f"Finding the account's hosts failed: {error.message}"
@@ -194,7 +191,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         (stream,) = [stream for stream in self.resolved_manifest["streams"] if stream["name"] == CHECK_STREAM]
         definition = stream["retriever"]["requester"]
         requester: HttpRequester = ModelToComponentFactory().create_component(
-            HttpRequesterModel, definition, {**self._checked_config, "page_size": 1}, name=CHECK_STREAM
+            CustomRequesterModel, definition, {**self._checked_config, "page_size": 1}, name=CHECK_STREAM
         )
         return requester
 
@@ -225,7 +222,6 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         self._configure_for(config, catalog, state)
         self._refuse_unknown_streams(catalog)
         self._warn_about_unreadable_intervals(catalog, state or [])
-        self._resolve_service_hosts(catalog, state)
         failures: dict[str, AirbyteErrorTraceMessage] = {}
         try:
             for message in super().read(logger, config, catalog, state):

@@ -17,6 +17,7 @@ from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.source import REFUSED_TOKEN
 from unit_tests.conftest import (
     ACCOUNT,
+    DOMAIN_API,
     SENTINEL_HOST,
     STREAMS,
     VerifiedHttpMocker,
@@ -44,10 +45,11 @@ def token_answer(token: str, lifetime: int = 3600) -> HttpResponse:
 
 
 def authenticator() -> SentinelClientCredentials:
+    """As the manifest builds it: the token path, on the Sentinel host (here a `domain` given as a URL)."""
     return SentinelClientCredentials(
-        config={"account_id": ACCOUNT},
+        config={"account_id": ACCOUNT, "domain": f"https://{SENTINEL_HOST}", "domain_api_url": DOMAIN_API},
         parameters={},
-        token_refresh_endpoint=TOKEN_URL,
+        token_refresh_endpoint=f"/sentinel/api/v2/account/{ACCOUNT}/app/token",
         grant_type="client_credentials",
         client_id="client-id-0001",
         client_secret="client-secret-0001",

@@ -27,9 +27,9 @@ def test_hosts_are_discovered_and_reached_over_the_domain_api_scheme() -> None:
     with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("agentActivityDomain", api), answer("agentActivityDomain", "127.0.0.1:8123"))
         http_mocker.get(domain_request("sentinel", api), answer("sentinel", "127.0.0.1:8124"))
-        resolved = service_hosts.resolve({**config(), "domain_api_url": api})
-    assert resolved["agent_activity_base_url"] == "http://127.0.0.1:8123"
-    assert resolved["sentinel_base_url"] == "http://127.0.0.1:8124"
+        given = {**config(), "domain_api_url": api}
+        assert service_hosts.agent_activity_url(given) == "http://127.0.0.1:8123"
+        assert service_hosts.sentinel_url(given) == "http://127.0.0.1:8124"
 
 
 @pytest.mark.parametrize(
@@ -39,17 +39,9 @@ def test_hosts_are_discovered_and_reached_over_the_domain_api_scheme() -> None:
         ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
     ],
 )
-def test_a_configured_domain_is_used_as_is_and_oauth1_needs_no_lookup(domain: str, url: str) -> None:
-    oauth1 = {
-        "auth_type": "oauth1",
-        "consumer_key": "k",
-        "consumer_secret": "s",
-        "access_token": "t",
-        "access_token_secret": "u",
-    }
+def test_a_configured_domain_is_used_as_is_without_a_lookup(domain: str, url: str) -> None:
     with VerifiedHttpMocker():
-        resolved = service_hosts.resolve({**config(credentials=oauth1), "domain": domain, "domain_api_url": DOMAIN_API})
-    assert resolved["agent_activity_base_url"] == url and "sentinel_base_url" not in resolved
+        assert service_hosts.agent_activity_url({**config(), "domain": domain, "domain_api_url": DOMAIN_API}) == url
 
 
 def test_lookups_are_cached() -> None:
@@ -93,12 +85,13 @@ def test_a_domain_api_outage_is_retried_with_growing_pauses_then_reported() -> N
 def test_a_domain_given_as_a_url_serves_the_token_too_unless_the_domain_api_is_set() -> None:
     local = "http://127.0.0.1:8080"
     with VerifiedHttpMocker():
-        resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": DOMAIN_API})
-    assert resolved["agent_activity_base_url"] == resolved["sentinel_base_url"] == local
+        given = {**config(), "domain": local, "domain_api_url": DOMAIN_API}
+        assert service_hosts.agent_activity_url(given) == service_hosts.sentinel_url(given) == local
     with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("sentinel", local), answer("sentinel", "127.0.0.1:9090"))
-        resolved = service_hosts.resolve({**config(), "domain": local, "domain_api_url": local})
-    assert resolved["sentinel_base_url"] == "http://127.0.0.1:9090"
+        assert service_hosts.sentinel_url({**config(), "domain": local, "domain_api_url": local}) == (
+            "http://127.0.0.1:9090"
+        )
 
 
 def test_a_mocked_answer_left_unused_fails_the_test() -> None:

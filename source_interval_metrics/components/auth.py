@@ -20,6 +20,7 @@ from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime, ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests_oauthlib import OAuth1
 
+from source_interval_metrics import service_hosts
 from source_interval_metrics.components.answers import api_message, decoded
 from source_interval_metrics.components.errors import ask_patiently
 
@@ -91,6 +92,10 @@ class SentinelClientCredentials(DeclarativeOauth2Authenticator):
             )
             self._shared[key] = self._token_of(answer)
             return self._shared[key]
+
+    def get_token_refresh_endpoint(self) -> str:
+        """The manifest's path on the account's Sentinel host, found when the first token is asked for."""
+        return service_hosts.sentinel_url(self.config) + str(super().get_token_refresh_endpoint())
 
     @property
     def auth_header(self) -> str:

@@ -1,0 +1,79 @@
+"""`manifest.yaml` run by the CDK's own ConcurrentDeclarativeSource with the package's components and nothing else:
+no source subclass, no config the spec does not declare, hosts found by the components themselves."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from airbyte_cdk.models import Status, SyncMode
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import read
+
+from integration_tests.conftest import CLEAN, compare, connector_config, expected_records, requested_end
+from integration_tests.simulator import Simulator
+from integration_tests.simulator.data import rfc3339
+from source_interval_metrics import run
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
+SKILL = "skill_interval_metrics"
+
+
+def test_the_manifest_checks_and_reads_through_the_cdk_with_the_components_alone(simulator: Simulator) -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    spec = manifest["spec"]["connection_specification"]["properties"]
+    start = int(time.time()) // 900 * 900 - 6 * 3600
+    config = connector_config(simulator, start_date=rfc3339(start))
+    config = {**{key: schema["default"] for key, schema in spec.items() if "default" in schema}, **config}
+    catalog = CatalogBuilder().with_stream(SKILL, SyncMode.incremental).build()
+    source = ConcurrentDeclarativeSource(source_config=manifest, config=config, catalog=catalog, state=None)
+    assert source.check(logging.getLogger("airbyte"), config).status == Status.SUCCEEDED
+    output = read(source, config, catalog)
+    assert not output.errors
+    emitted = [message.record.data for message in output.records]
+    assert emitted and set(config) <= set(spec)
+    truth = expected_records(simulator, SKILL, start, requested_end(simulator))
+    assert compare(SKILL, emitted, truth) == CLEAN
+
+
+@pytest.mark.parametrize("verb", ["check", "discover", "read"])
+def test_each_verb_builds_the_source_once(
+    verb: str, simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each construction validates the whole manifest again (about 0.1 s): the console script builds it once."""
+    built: list[object] = []
+    construct = ConcurrentDeclarativeSource.__init__
+
+    def counted(self: ConcurrentDeclarativeSource, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        construct(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConcurrentDeclarativeSource, "__init__", counted)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(connector_config(simulator, start_date=rfc3339(int(time.time()) // 900 * 900 - 3600))))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(
+        json.dumps(
+            {
+                "streams": [
+                    {
+                        "stream": {"name": SKILL, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+                        "sync_mode": "full_refresh",
+                        "destination_sync_mode": "append",
+                    }
+                ]
+            }
+        )
+    )
+    extra = ["--catalog", str(catalog)] if verb == "read" else []
+    monkeypatch.setattr(sys, "argv", ["source-interval-metrics", verb, "--config", str(config), *extra])
+    run.run()
+    assert '"ERROR"' not in capsys.readouterr().out
+    assert len(built) == 1
