@@ -16,7 +16,6 @@ from source_interval_metrics import service_hosts
 from source_interval_metrics.components.answers import one_second_before
 from source_interval_metrics.components.auth import SentinelClientCredentials
 from source_interval_metrics.components.errors import SCALE_VARIABLE
-from source_interval_metrics.components.refusals import RefusedMetrics
 
 ACCOUNT = "123456"
 DOMAIN_API = "https://api.liveperson.net"
@@ -171,13 +170,11 @@ def http_mocker() -> Iterator[HttpMocker]:
 
 @pytest.fixture(autouse=True)
 def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Host look-ups, tokens and refused metrics are kept per process; every test starts without them, and with
+    """Host look-ups and tokens are kept per process; every test starts without them, and with
     LivePerson's real pauses unless it shortens them itself."""
     monkeypatch.delenv(SCALE_VARIABLE, raising=False)
     service_hosts.forget()
     SentinelClientCredentials.forget()
-    RefusedMetrics.forget()
     yield
     service_hosts.forget()
     SentinelClientCredentials.forget()
-    RefusedMetrics.forget()

@@ -19,7 +19,6 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.answers import requested_metrics
 from source_interval_metrics.components.errors import SCALE_VARIABLE, LivePersonBackoff, LivePersonResponseCodes
-from source_interval_metrics.components.refusals import RefusedMetrics
 from source_interval_metrics.source import manifest
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
@@ -195,7 +194,7 @@ def test_the_test_only_scale_can_only_shorten_pauses(monkeypatch: pytest.MonkeyP
     assert backoff().backoff_time(answer(500), 3) + 1 == 15.0
 
 
-# --- a metric LivePerson refuses for the grouping: asked again at once without it ---------------------------------
+# --- a metric LivePerson refuses for the grouping: let by for the requester, which sends it again without it -------
 
 SKILL_URL = (
     "https://va.agentactivity.liveperson.net/api/account/123456/interval-metrics?v=1"
@@ -217,20 +216,10 @@ def asked(status: int, body: Any) -> requests.Response:
         {"message": "Bad Request", "causes": [{"field": "metrics", "message": "closedConversations: wrong grouping"}]},
     ],
 )
-def test_a_400_refusing_a_metric_is_asked_again_at_once_without_it(
-    body: dict[str, Any], caplog: pytest.LogCaptureFixture
-) -> None:
-    handler = LivePersonResponseCodes(config=OAUTH2, parameters={"name": "skill_interval_metrics"})
-    for _ in range(2):  # two windows in flight both hear it: one WARN
-        refusal = asked(400, body)
-        assert handler.interpret_response(refusal).response_action == ResponseAction.RETRY
-        assert requested_metrics(refusal) == ("handleTime", "workTime", "arrivals")
-    assert backoff().backoff_time(refusal, 1) == 0.001
-    metrics = ("handleTime", "workTime", "arrivals", "closedConversations")
-    assert RefusedMetrics.allowed("skill_interval_metrics", metrics) == ("handleTime", "workTime", "arrivals")
-    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warning.startswith("skill_interval_metrics: LivePerson refused the metric closedConversations (")
-    assert warning.endswith("this stream goes on without it, and closedConversations is null in its records.")
+def test_a_400_refusing_a_metric_is_let_by_for_the_requester_untouched(body: dict[str, Any]) -> None:
+    refusal = asked(400, body)
+    assert handler().interpret_response(refusal).response_action == ResponseAction.IGNORE
+    assert requested_metrics(refusal) == ("handleTime", "workTime", "arrivals", "closedConversations")
 
 
 @pytest.mark.parametrize(
@@ -244,10 +233,9 @@ def test_a_400_refusing_a_metric_is_asked_again_at_once_without_it(
 def test_a_400_that_refuses_no_single_metric_stays_a_config_error(said: str) -> None:
     resolution = LivePersonResponseCodes(config=OAUTH2, parameters={}).interpret_response(asked(400, {"message": said}))
     assert (resolution.response_action, resolution.failure_type) == (ResponseAction.FAIL, FailureType.config_error)
-    assert RefusedMetrics.allowed("stream", ("handleTime",)) is None
 
 
 def test_causes_may_come_as_one_string() -> None:
     handler = LivePersonResponseCodes(config=OAUTH2, parameters={"name": "skill_interval_metrics"})
     body = {"message": "Bad Request", "causes": "closedConversations is not available for grouping skill"}
-    assert handler.interpret_response(asked(400, body)).response_action == ResponseAction.RETRY
+    assert handler.interpret_response(asked(400, body)).response_action == ResponseAction.IGNORE

@@ -1,4 +1,4 @@
-"""The paginator on its own, under each reading of the method page: 202 bodies, a `to` at a boundary, refusals."""
+"""The paginator on its own, under each reading of the method page: 202 bodies, a `to` at a boundary."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef, unfinished_interval_starts
-from source_interval_metrics.components.refusals import RefusedMetrics
 
 WINDOW = StreamSlice(
     partition={}, cursor_slice={"start_time": "2026-11-25T00:00:00Z", "end_time": "2026-11-25T00:59:59Z"}
@@ -140,30 +139,3 @@ def test_a_202_in_the_middle_of_a_window_s_pages_fails_the_window_rather_than_em
 def test_unfinished_interval_starts_says_none_when_no_interval_is_named() -> None:
     assert unfinished_interval_starts({"intervals": []}) is None
     assert unfinished_interval_starts({"intervals": [{"from": quarter(0), "status": "Done"}]}) == []
-
-
-# --- a metric LivePerson refused for the grouping -------------------------------------------------------------------
-
-
-def test_every_window_starts_without_the_metrics_refused_for_its_stream() -> None:
-    paginator = strategy()
-    assert paginator.initial_token is None
-    RefusedMetrics.add("agent_interval_metrics", ("handleTime",), "another stream's refusal")
-    assert paginator.initial_token is None
-    RefusedMetrics.add("skill_interval_metrics", ("closedConversations",), "not for skill")
-    assert paginator.initial_token == {"metrics": "handleTime,workTime,arrivals", "followed": ()}
-    page = answer(200, {"metadata": {"paging": {"nextPageKey": "k"}}, "intervals": []})
-    following = paginator.next_page_token(page, 0, None, last_page_token_value=paginator.initial_token)
-    assert following == {"pageKey": "k", "metrics": "handleTime,workTime,arrivals", "followed": ("pageKey=k",)}
-
-
-def test_a_page_after_a_refusal_heard_mid_window_leaves_the_metric_out_too() -> None:
-    """The window started with every metric; its first page was asked again without the refused one."""
-    page = answer(200, {"metadata": {"paging": {"nextPageKey": "k"}}, "intervals": []})
-    RefusedMetrics.add("skill_interval_metrics", ("arrivals",), "needs a skillId filter")
-    following = strategy().next_page_token(page, 0, None, last_page_token_value=None)
-    assert following == {
-        "pageKey": "k",
-        "metrics": "handleTime,workTime,closedConversations",
-        "followed": ("pageKey=k",),
-    }

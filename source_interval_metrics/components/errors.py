@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import re
@@ -25,15 +24,10 @@ from source_interval_metrics.components.answers import (
     asked_query,
     decoded,
     history_refused,
-    oldest_kept,
     page_asked_again,
     page_problem,
     refused_metrics,
-    with_parameter,
-    without_metrics,
 )
-from source_interval_metrics.components.refusals import RefusedMetrics
-from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
 
@@ -98,15 +92,10 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 
 @dataclass
 class LivePersonResponseCodes(DefaultErrorHandler):
-    """What the manifest's response filters cannot say: a 200 that is not a page of intervals (retried), a 202 (for
-    the paginator), a 400 (a request refusing some metrics is sent again without them, as often as LivePerson names
-    one: the CDK allows one pagination reset per window; any other 400 is a config or system error) and a
-    401 (renew an OAuth 2.0 token; refuse API keys: a response filter's predicate cannot see the config). Everything
-    else goes to the manifest's filters."""
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        super().__post_init__(parameters)
-        self._stream = str((parameters or {}).get("name", "stream"))
+    """What the manifest's response filters cannot say, classified only: a 200 that is not a page of intervals, or
+    whose next page is itself (retried), a 202 (for the paginator), a 400 (a refused metric or a too old `from`, let
+    by for the requester to send again; else a config or system error) and a 401 (renew an OAuth 2.0 token; refuse
+    API keys: a response filter's predicate cannot see the config). Everything else goes to the manifest's filters."""
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if not isinstance(response_or_exception, requests.Response):
@@ -128,27 +117,8 @@ class LivePersonResponseCodes(DefaultErrorHandler):
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
         if status == 202:  # some interval is still In Progress: the paginator reads what is done
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
-        if status == 400 and history_refused(response):
-            return self._from_the_oldest_kept(response)
         if status == 400:
-            said = api_causes(response)
-            refused = refused_metrics(response)
-            if refused:  # asked again at once without them: the CDK sends this very request again, signed afresh
-                RefusedMetrics.add(self._stream, refused, said)
-                if response.request is not None:
-                    before = response.request.url or ""
-                    response.request.prepare_url(without_metrics(before, refused), None)
-                    RefusedMetrics.resent(before, response.request.url or "")
-                return _resolution(
-                    ResponseAction.RETRY,
-                    FailureType.transient_error,
-                    f"LivePerson refused the metric(s) {', '.join(refused)}: {said}",
-                )
-            return _resolution(
-                ResponseAction.FAIL,
-                FailureType.config_error if CONFIG_CAUSED.search(said) else FailureType.system_error,
-                f"LivePerson refused the request (HTTP 400): {said}",
-            )
+            return self._bad_request(response)
         if status == 401:
             said = api_message(response)
             if self.config.get("credentials", {}).get("auth_type") == "oauth1":
@@ -164,34 +134,27 @@ class LivePersonResponseCodes(DefaultErrorHandler):
             )
         return super().interpret_response(response)
 
-    def _from_the_oldest_kept(self, response: requests.Response) -> ErrorResolution:
-        """LivePerson keeps less than 14 days: a window's first request goes out again from the oldest interval it
-        says it keeps (the paginator keeps that `from`); a window it keeps nothing of, or says nothing usable about,
-        ends empty. A WARN names what can no longer be read."""
-        asked, said = asked_query(response), api_causes(response)
-        if any(name in asked for name in ("pageKey", "offset")) or response.request is None:
+    @staticmethod
+    def _bad_request(response: requests.Response) -> ErrorResolution:
+        """A metric refused for the grouping, or a window's first `from` refused as older than LivePerson keeps, is
+        let by for the requester (`AgentActivityRequester`) to send again; any other 400 is the config's to fix or a
+        bug."""
+        said, asked = api_causes(response), asked_query(response)
+        first_page = not any(name in asked for name in ("pageKey", "offset"))
+        if refused_metrics(response) or (history_refused(response) and first_page):
+            return _resolution(ResponseAction.IGNORE, FailureType.transient_error, f"LivePerson refused: {said}")
+        if history_refused(response):
             return _resolution(
                 ResponseAction.FAIL,
                 FailureType.transient_error,
                 f"LivePerson stopped accepting a window's `from` between two of its pages ({said}); the next sync "
                 "reads that window again.",
             )
-        oldest = oldest_kept(said, dt.datetime.now(dt.UTC))
-        minutes = int(self.config["interval_duration"])
-        boundary = rfc3339(parse(asked["to"]) + dt.timedelta(seconds=1))
-        start = rfc3339(ceil(oldest + SAFETY_MARGIN, minutes)) if oldest else boundary
-        readable = asked["from"] < start < boundary
-        logger.warning(
-            f"{self._stream}: LivePerson keeps less history than the 14 days its method page documents ({said}). "
-            f"The intervals from {asked['from']} to {start if readable else boundary} can no longer be read"
-            + (f"; this window starts at {start}." if readable else ".")
+        return _resolution(
+            ResponseAction.FAIL,
+            FailureType.config_error if CONFIG_CAUSED.search(said) else FailureType.system_error,
+            f"LivePerson refused the request (HTTP 400): {said}",
         )
-        if not readable:  # a 400 let through as a success ends the window, with nothing in it
-            return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
-        before = response.request.url or ""
-        response.request.prepare_url(with_parameter(before, "from", start), None)
-        RefusedMetrics.resent(before, response.request.url or "")
-        return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"LivePerson refused `from`: {said}")
 
 
 @dataclass
@@ -213,10 +176,8 @@ class LivePersonBackoff(BackoffStrategy):
     def backoff_time(
         self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
     ) -> float | None:
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (400, 401):
-            return 0.001  # at once: without a refused metric, or with a fresh token
-        request = getattr(response_or_exception, "request", None)  # its resends without a refused metric don't count
-        attempt_count = max(1, attempt_count - RefusedMetrics.resends(getattr(request, "url", None) or ""))
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 401:
+            return 0.001  # at once, with the fresh token the CDK has just fetched
         answer = response_or_exception if isinstance(response_or_exception, requests.Response) else None
         repeated_page = page_asked_again(answer) if answer is not None and answer.status_code == 200 else None
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:

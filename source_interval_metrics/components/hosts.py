@@ -1,12 +1,17 @@
-"""Which host a request goes to: the config's `domain` when given, else the host LivePerson's Domain API names for the
-account (asked on the first request that needs it, and cached), so that the manifest runs on its own."""
+"""The request as LivePerson will take it: at the account's host (the config's `domain`, else the one its Domain API
+names, asked on the first request and cached), asking only for metrics it has not refused, from the oldest interval
+it keeps. One component owns each of these, so the manifest runs on its own and the error handler only classifies."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import logging
+import threading
+from collections.abc import Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
+import requests
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
@@ -14,12 +19,19 @@ from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_req
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_interval_metrics import service_hosts
+from source_interval_metrics.components.answers import api_causes, history_refused, oldest_kept, refused_metrics
+from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
+
+logger = logging.getLogger("airbyte")
 
 
 @dataclass
 class AgentActivityRequester(HttpRequester):
-    """The manifest's HttpRequester at the account's Agent Activity host (`service_hosts.agent_activity_url`). It takes
-    `request_parameters` and `request_headers` itself: the CDK hands a custom requester only the fields it declares."""
+    """The manifest's HttpRequester at the account's Agent Activity host, which sends a request again at once without
+    a metric LivePerson refuses for the stream's grouping (and leaves it out of the stream's later requests, with one
+    WARN), or from the oldest interval LivePerson says it keeps when it refuses a window's `from` as too old (a WARN
+    names what can no longer be read; a window it keeps nothing of ends empty). It takes `request_parameters` and
+    `request_headers` itself: the CDK hands a custom requester only the fields it declares."""
 
     parameters: InitVar[Mapping[str, Any]]
     request_parameters: Mapping[str, str] = field(default_factory=dict)
@@ -33,6 +45,8 @@ class AgentActivityRequester(HttpRequester):
             parameters=parameters,
         )
         super().__post_init__(parameters)
+        self._refused: dict[str, str] = {}  # metric -> LivePerson's reason, for this stream, for the whole sync
+        self._lock = threading.Lock()
 
     def get_url_base(
         self,
@@ -42,3 +56,71 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None = None,
     ) -> str:
         return service_hosts.agent_activity_url(self.config)
+
+    def get_request_params(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> MutableMapping[str, Any]:
+        params = super().get_request_params(
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
+        with self._lock:
+            refused = set(self._refused)
+        if refused and isinstance(params.get("metrics"), str):
+            params["metrics"] = ",".join(metric for metric in params["metrics"].split(",") if metric not in refused)
+        return params
+
+    def send_request(  # type: ignore[override]  # the CDK's signature, keyword arguments passed through
+        self,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response | None:
+        while True:
+            response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
+            if response is None or response.status_code != 400:  # the error handler lets only these 400s by
+                return response
+            refused = refused_metrics(response)
+            if refused:
+                self._refuse(refused, api_causes(response))
+            elif history_refused(response) and stream_slice is not None:
+                later = self._from_the_oldest_kept(response, stream_slice)
+                if later is None:
+                    return response  # a 400 ends the window, with nothing in it
+                stream_slice = later
+            else:
+                return response
+
+    def _refuse(self, metrics: tuple[str, ...], reason: str) -> None:
+        with self._lock:
+            for metric in metrics:
+                if metric not in self._refused:
+                    self._refused[metric] = reason
+                    logger.warning(
+                        f"{self.name}: LivePerson refused the metric {metric} ({reason}); this stream goes on without "
+                        f"it, and {metric} is null in its records."
+                    )
+
+    def _from_the_oldest_kept(self, response: requests.Response, window: StreamSlice) -> StreamSlice | None:
+        """The window from the oldest interval LivePerson says it keeps, or None when it keeps none of it."""
+        said, first = api_causes(response), window["start_time"]
+        oldest = oldest_kept(said, dt.datetime.now(dt.UTC))
+        boundary = rfc3339(parse(window["end_time"]) + dt.timedelta(seconds=1))
+        start = rfc3339(ceil(oldest + SAFETY_MARGIN, int(self.config["interval_duration"]))) if oldest else boundary
+        readable = first < start < boundary
+        logger.warning(
+            f"{self.name}: LivePerson keeps less history than the 14 days its method page documents ({said}). "
+            f"The intervals from {first} to {start if readable else boundary} can no longer be read"
+            + (f"; this window starts at {start}." if readable else ".")
+        )
+        if not readable:
+            return None
+        return StreamSlice(
+            partition=window.partition,
+            cursor_slice={**window.cursor_slice, "start_time": start},
+            extra_fields=window.extra_fields,
+        )

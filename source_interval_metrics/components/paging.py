@@ -25,7 +25,6 @@ from source_interval_metrics.components.answers import (
     time_of,
 )
 from source_interval_metrics.components.errors import SERVER_PAUSES, pause_scale
-from source_interval_metrics.components.refusals import RefusedMetrics
 
 PAGING_PARAMETERS = ("pageKey", "offset", "limit")
 # Status words that mean "finished". Anything else (In Progress, Processing, Pending, words not seen yet) is not.
@@ -62,8 +61,8 @@ class NextPageKeyOrNextRef(PaginationStrategy):
     The token carries the keys already followed in this window, so a repeated key is caught without keeping state
     on the (shared) instance. On a 202 (some interval still In Progress) it asks for the window cut short one second
     before the first unfinished interval, as the method page advises; a 202 naming nothing unfinished inside the
-    window is asked again after 5, 10 and 15 s, then the window is left to the next sync. Every window and page
-    leaves out the metrics LivePerson refused for the stream so far (`RefusedMetrics`).
+    window is asked again after 5, 10 and 15 s, then the window is left to the next sync. Every page keeps the
+    window's `from` as it was sent (later where LivePerson keeps less history) and its `to`.
     """
 
     config: Config
@@ -71,12 +70,10 @@ class NextPageKeyOrNextRef(PaginationStrategy):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = str(parameters.get("name", "stream"))
-        self._metrics = tuple(metric for metric in str(parameters.get("metrics") or "").split(",") if metric)
 
     @property
     def initial_token(self) -> Any | None:
-        window = self._window({})
-        return {**window, "followed": ()} if window else None
+        return None
 
     def get_page_size(self) -> int | None:
         return None
@@ -126,15 +123,13 @@ class NextPageKeyOrNextRef(PaginationStrategy):
         response: requests.Response | None = None,
         stream_slice: StreamSlice | None = None,
     ) -> dict[str, Any]:
-        """What a token keeps on every page of the window: its `from` when LivePerson keeps less history (the error
-        handler sent the first request again from later), its `to` when a 202 cut it short, and the metrics less those
-        LivePerson refused for the stream so far."""
+        """What a token keeps on every page of the window: its `from` when LivePerson keeps less history (the
+        requester sent the first request again from later), and its `to` when a 202 cut it short."""
         window = {bound: previous[bound] for bound in ("from", "to") if previous.get(bound)}
         sent_from = asked_query(response).get("from") if response is not None else None
         if sent_from and stream_slice and sent_from != stream_slice.get("start_time"):
             window["from"] = sent_from
-        allowed = RefusedMetrics.allowed(self._stream, self._metrics)
-        return {**window, "metrics": ",".join(allowed)} if allowed is not None else window
+        return window
 
     def _finished_part_of_window(
         self, response: requests.Response, previous: Mapping[str, Any], stream_slice: StreamSlice | None
