@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -16,7 +17,6 @@ from integration_tests import image
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
 from integration_tests.simulator.routes import epoch
-from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.source import manifest
 from unit_tests.schemas import assert_valid_records
 
@@ -71,10 +71,21 @@ def simulator() -> Iterator[Simulator]:
         yield running
 
 
+SHORT_PAUSES = Path(__file__).resolve().parent / "short_pauses"
+
+
+@pytest.fixture
+def short_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connector's pauses of a second or more a hundredth as long: in the connector processes the tests start
+    (through `short_pauses/sitecustomize.py`), and in this one."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(SHORT_PAUSES), os.environ.get("PYTHONPATH")])))
+    real_sleep = time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: real_sleep(seconds / 100 if seconds >= 1 else seconds))
+
+
 @pytest.fixture(params=list(READINGS))
-def any_reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+def any_reading(request: pytest.FixtureRequest, short_pauses: None) -> Iterator[Simulator]:
     """The simulator under each reading of the method page in turn (pauses shortened: some readings retry)."""
-    monkeypatch.setenv(SCALE_VARIABLE, "0.01")
     with Simulator(Settings(**READINGS[request.param])) as running:
         yield running
 

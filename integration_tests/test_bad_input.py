@@ -19,7 +19,6 @@ from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
 from source_interval_metrics import run, service_hosts, source
 from source_interval_metrics.components.auth import SentinelClientCredentials
-from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.components.records import IntervalRecordExtractor
 
 SKILL = "skill_interval_metrics"
@@ -298,9 +297,9 @@ def test_every_input_gets_success_or_one_actionable_line(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    short_pauses: None,
 ) -> None:
     case = CASES[label]
-    monkeypatch.setenv(SCALE_VARIABLE, "0.01")
     monkeypatch.setattr(sys, "argv", sys.argv)
     service_hosts.forget()
     SentinelClientCredentials.forget()
@@ -336,8 +335,7 @@ def failure_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def fresh(shared_simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    monkeypatch.setenv(SCALE_VARIABLE, "0.01")
+def fresh(shared_simulator: Simulator, monkeypatch: pytest.MonkeyPatch, short_pauses: None) -> Simulator:
     monkeypatch.setattr(sys, "argv", sys.argv)
     service_hosts.forget()
     SentinelClientCredentials.forget()

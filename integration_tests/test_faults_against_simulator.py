@@ -31,7 +31,6 @@ from integration_tests.conftest import (
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
 from integration_tests.simulator.routes import epoch
-from source_interval_metrics.components.errors import SCALE_VARIABLE
 
 SKILL = "skill_interval_metrics"
 
@@ -87,9 +86,8 @@ def test_rate_limits_slow_the_sync_down_without_losing_anything(simulator: Simul
 
 
 def test_an_outage_past_the_retry_budget_ends_in_one_transient_error(
-    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    simulator: Simulator, tmp_path: Path, short_pauses: None
 ) -> None:
-    monkeypatch.setenv(SCALE_VARIABLE, "0.01")
     simulator.update(fault_rates={503: 1.0})
     messages = run_connector(
         tmp_path, "read", connector_config(simulator, start_date=rfc3339(hours_ago(2))), catalog([SKILL])

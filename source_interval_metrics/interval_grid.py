@@ -7,7 +7,10 @@ checks that the two agree at many clock times for every interval length.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
+CURSOR_FIELD = "intervalStart"
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 RETENTION = dt.timedelta(days=14)
 SAFETY_MARGIN = dt.timedelta(minutes=15)  # windows start this much inside the 14 days, so a request is when it lands
@@ -48,3 +51,34 @@ def last_finished(now: dt.datetime, interval_minutes: int) -> dt.datetime:
 def oldest_readable(now: dt.datetime, interval_minutes: int) -> dt.datetime:
     """The first interval boundary a request may still start at: now less 14 days (and the margin), rounded up."""
     return ceil(now - RETENTION + SAFETY_MARGIN, interval_minutes)
+
+
+def to_rfc3339(value: str) -> str:
+    """An RFC 3339 date-time as UTC with a `Z` and whole seconds, the form the cursor compares as text."""
+    if len(value) == 20 and value[-1] == "Z" and value[10] == "T":
+        return value
+    return rfc3339(parse(value))
+
+
+def time_of(fields: Mapping[str, Any], name: str) -> str | None:
+    """`fields[name]` (RFC 3339), else `fields[name + "L"]` (epoch ms), as RFC 3339; None if neither is usable.
+
+    The text wins: the method page's own 202 example carries a millisecond value that contradicts it.
+    """
+    text, millis = fields.get(name), fields.get(f"{name}L")
+    try:
+        if isinstance(text, str) and text:
+            return to_rfc3339(text)
+        if isinstance(millis, str) and millis.isdigit():
+            millis = int(millis)
+        if isinstance(millis, int | float) and not isinstance(millis, bool):
+            return rfc3339(from_epoch(millis / 1000))
+    except (ValueError, OverflowError, OSError):
+        pass
+    return None
+
+
+def one_second_before(moment: str) -> str:
+    """The `to` of a window that ends at the boundary `moment`: never a boundary, so no reading of `to` takes in the
+    interval that starts at `moment`."""
+    return rfc3339(parse(moment) - dt.timedelta(seconds=1))

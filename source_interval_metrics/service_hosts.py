@@ -12,8 +12,8 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import api_message
-from source_interval_metrics.components.errors import ask_patiently
+from source_interval_metrics.components.answer import api_message
+from source_interval_metrics.retry import ask_patiently
 
 DEFAULT_DOMAIN_API = "https://api.liveperson.net"
 AGENT_ACTIVITY = "agentActivityDomain"
@@ -31,7 +31,7 @@ def base_url(host: str, scheme: str) -> str:
     return host if "://" in host else f"{scheme}://{host}"
 
 
-def lookup(domain_api_url: str, account_id: str, service: str, sleep: Callable[[float], None] = time.sleep) -> str:
+def lookup(domain_api_url: str, account_id: str, service: str, sleep: Callable[[float], None] | None = None) -> str:
     """The base URL of `service` for `account_id`, from the Domain API at `domain_api_url`: asked once a minute at
     most, by one thread while the others wait for its answer."""
     key = (domain_api_url, account_id, service)
@@ -66,7 +66,7 @@ def sentinel_url(config: Mapping[str, Any]) -> str:
     return lookup(config["domain_api_url"], str(config["account_id"]), SENTINEL)
 
 
-def _ask_domain_api(api: str, account: str, service: str, sleep: Callable[[float], None]) -> str:
+def _ask_domain_api(api: str, account: str, service: str, sleep: Callable[[float], None] | None) -> str:
     url = f"{api.rstrip('/')}/api/account/{quote(account)}/service/{quote(service)}/baseURI.json"
     response = ask_patiently(
         lambda: requests.get(url, params={"version": "1.0"}, timeout=TIMEOUT),

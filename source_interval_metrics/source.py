@@ -31,7 +31,7 @@ from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_interval_metrics import config as config_rules
 from source_interval_metrics import groupings, inputs, interval_grid, retention, service_hosts
-from source_interval_metrics.components.errors import API_KEYS_REFUSED
+from source_interval_metrics.components.response_codes import API_KEYS_REFUSED
 
 MANIFEST = "manifest.yaml"
 CHECK_STREAM = "skill_interval_metrics"

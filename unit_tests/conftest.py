@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +14,8 @@ from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_interval_metrics import service_hosts
-from source_interval_metrics.components.answers import one_second_before
 from source_interval_metrics.components.auth import SentinelClientCredentials
-from source_interval_metrics.components.errors import SCALE_VARIABLE
+from source_interval_metrics.interval_grid import one_second_before
 
 ACCOUNT = "123456"
 DOMAIN_API = "https://api.liveperson.net"
@@ -168,11 +168,25 @@ def http_mocker() -> Iterator[HttpMocker]:
         yield mocker
 
 
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every pause of a second or more (LivePerson's retry pauses, the CDK's backoffs), recorded instead of slept."""
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def fake_sleep(seconds: float) -> None:
+        if seconds >= 1:
+            slept.append(round(seconds, 3))
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", fake_sleep)
+    return slept
+
+
 @pytest.fixture(autouse=True)
-def fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Host look-ups and tokens are kept per process; every test starts without them, and with
-    LivePerson's real pauses unless it shortens them itself."""
-    monkeypatch.delenv(SCALE_VARIABLE, raising=False)
+def fresh_caches() -> Iterator[None]:
+    """Host look-ups and tokens are kept per process; every test starts without them."""
     service_hosts.forget()
     SentinelClientCredentials.forget()
     yield

@@ -13,7 +13,6 @@ from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.components.auth import SentinelClientCredentials
-from source_interval_metrics.components.errors import SCALE_VARIABLE
 from source_interval_metrics.source import REFUSED_TOKEN
 from unit_tests.conftest import (
     ACCOUNT,
@@ -121,8 +120,7 @@ def test_a_wrong_client_secret_is_a_config_error_naming_the_account() -> None:
     assert "refused the OAuth 2.0 client for account 123456 (HTTP 401: invalid_client)" in str(raised.value.message)
 
 
-def test_a_sentinel_outage_is_retried_then_reported_as_transient(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SCALE_VARIABLE, "0.001")
+def test_a_sentinel_outage_is_retried_then_reported_as_transient(pauses: list[float]) -> None:
     request = token_request()
     with VerifiedHttpMocker() as http_mocker:
         http_mocker.post(request, [HttpResponse("{}", 503), HttpResponse("{}", 502), token_answer("token-one-0001")])

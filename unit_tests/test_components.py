@@ -14,11 +14,11 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from oauthlib.oauth1.rfc5849 import signature
 from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
 
-from source_interval_metrics.components.answers import to_rfc3339
 from source_interval_metrics.components.auth import OAuth1Authenticator
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
 from source_interval_metrics.components.state import AlignStateToIntervalBoundary
+from source_interval_metrics.interval_grid import to_rfc3339
 
 CONFIG = {
     "account_id": "123456",

@@ -17,8 +17,8 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import requested_metrics
-from source_interval_metrics.components.errors import SCALE_VARIABLE, LivePersonBackoff, LivePersonResponseCodes
+from source_interval_metrics.components.request import requested_metrics
+from source_interval_metrics.components.response_codes import LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.source import manifest
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
@@ -185,13 +185,6 @@ def test_rate_limits_wait_retry_after_at_least_a_second_growing_to_a_minute() ->
 
 def test_a_backoff_is_never_zero_so_the_cdk_keeps_these_waits() -> None:
     assert backoff().backoff_time(answer(429, headers={"Retry-After": "0"}), 1) > 0
-
-
-def test_the_test_only_scale_can_only_shorten_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SCALE_VARIABLE, "0.01")
-    assert backoff().backoff_time(answer(500), 3) == 0.001
-    monkeypatch.setenv(SCALE_VARIABLE, "50")
-    assert backoff().backoff_time(answer(500), 3) + 1 == 15.0
 
 
 # --- a metric LivePerson refuses for the grouping: let by for the requester, which sends it again without it -------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -18,22 +17,6 @@ from unit_tests.conftest import VerifiedHttpMocker, catalog, config, entry, metr
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
 WINDOW = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
-
-
-@pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The CDK's retry sleeps (one second or more), recorded instead of slept."""
-    slept: list[float] = []
-    real_sleep = time.sleep
-
-    def fake_sleep(seconds: float) -> None:
-        if seconds >= 1:
-            slept.append(round(seconds, 3))
-        else:
-            real_sleep(seconds)
-
-    monkeypatch.setattr(time, "sleep", fake_sleep)
-    return slept
 
 
 def sync(http_mocker: HttpMocker, *answers: HttpResponse, window: tuple[str, str] = WINDOW) -> EntrypointOutput:

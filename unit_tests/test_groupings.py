@@ -12,7 +12,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics, groupings
-from source_interval_metrics.components.answers import one_second_before
+from source_interval_metrics.interval_grid import one_second_before
 from unit_tests.conftest import METRICS_URL, catalog, config, entry, mock_sign_in, page
 from unit_tests.schemas import assert_valid_records
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from typing import Any
 
 import pytest
@@ -39,13 +38,6 @@ def quarter(minute: int) -> str:
 
 def millis(minute: int) -> int:
     return 1795564800000 + minute * 60000  # 2026-11-25T00:00:00Z
-
-
-@pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
-    monkeypatch.setattr(time, "sleep", slept.append)
-    return slept
 
 
 # Each form a 202 may take, naming 00:00 done and 00:15 onwards unfinished.

@@ -6,7 +6,6 @@ Each test pins the requests the connector sends, and fails if the behaviour it n
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -26,12 +25,8 @@ WITHOUT_CLOSED = STREAMS[SKILL][1].replace(",closedConversations", "")
 
 
 @pytest.fixture(autouse=True)
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Pauses of a second or more, recorded instead of slept."""
-    slept: list[float] = []
-    real_sleep = time.sleep
-    monkeypatch.setattr(time, "sleep", lambda seconds: slept.append(seconds) if seconds >= 1 else real_sleep(seconds))
-    return slept
+def no_real_pauses(pauses: list[float]) -> None:
+    """Every test here runs with its pauses recorded, not slept (the shared `pauses` fixture)."""
 
 
 def sync(http_mocker: HttpMocker, state: dict[str, Any] | None = None, **overrides: Any) -> EntrypointOutput:

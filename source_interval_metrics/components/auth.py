@@ -21,8 +21,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from requests_oauthlib import OAuth1
 
 from source_interval_metrics import service_hosts
-from source_interval_metrics.components.answers import api_message, decoded
-from source_interval_metrics.components.errors import ask_patiently
+from source_interval_metrics.components.answer import api_message, decoded
+from source_interval_metrics.retry import ask_patiently
 
 RENEW_BEFORE_EXPIRY = 60.0
 DEFAULT_LIFETIME = 3600.0  # when Sentinel does not say

@@ -17,14 +17,9 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import (
-    asked_query,
-    decoded,
-    one_second_before,
-    response_body,
-    time_of,
-)
-from source_interval_metrics.components.errors import SERVER_PAUSES, pause_scale
+from source_interval_metrics.components.answer import asked_query, decoded, response_body
+from source_interval_metrics.interval_grid import one_second_before, time_of
+from source_interval_metrics.retry import SERVER_PAUSES
 
 PAGING_PARAMETERS = ("pageKey", "offset", "limit")
 # Status words that mean "finished". Anything else (In Progress, Processing, Pending, words not seen yet) is not.
@@ -159,7 +154,7 @@ class NextPageKeyOrNextRef(PaginationStrategy):
                 f"{self._stream}: LivePerson answered 202 (still processing) for {start} to {asked_to} without naming "
                 f"an unfinished interval in it; asking again in {pause:.0f} s."
             )
-            time.sleep(pause * pause_scale())
+            time.sleep(pause)
             return {
                 **self._window(previous, response, stream_slice),
                 "to": asked_to,

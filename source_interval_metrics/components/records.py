@@ -11,7 +11,8 @@ from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordEx
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_interval_metrics.components.answers import CURSOR_FIELD, response_body, time_of
+from source_interval_metrics.components.answer import response_body
+from source_interval_metrics.interval_grid import CURSOR_FIELD, time_of
 
 INTEGER_ID_FIELDS = frozenset({"skillId", "agentGroupId", "agentId"})
 COUNTS = frozenset(

@@ -14,8 +14,7 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from isodate import parse_duration
 
-from source_interval_metrics.components.answers import CURSOR_FIELD
-from source_interval_metrics.interval_grid import floor, last_finished, parse, rfc3339
+from source_interval_metrics.interval_grid import CURSOR_FIELD, floor, last_finished, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
 

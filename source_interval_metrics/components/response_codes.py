@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
 
@@ -18,27 +16,21 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answers import (
+from source_interval_metrics.components.answer import (
     api_causes,
     api_message,
     asked_query,
     decoded,
-    history_refused,
     page_asked_again,
     page_problem,
-    refused_metrics,
 )
+from source_interval_metrics.components.request import history_refused, refused_metrics
+from source_interval_metrics.retry import RATE_LIMIT_CAP, RATE_LIMIT_RETRIES, SERVER_PAUSES
 
 logger = logging.getLogger("airbyte")
 
-SERVER_ERRORS = frozenset({500, 502, 503, 504})
-SERVER_PAUSES = (5.0, 10.0, 15.0)  # "retry 3 times with pauses of at least 5, 10 and 15 seconds"
 REPEAT_PAUSES = (1.0, 2.0, 4.0)  # a page whose next page is itself ("not ready yet") is asked again after these
-RATE_LIMIT_RETRIES = 8
-RATE_LIMIT_CAP = 60.0
 CDK_EXTRA_SECOND = 1.0  # the CDK's HTTP client sleeps one second more than the backoff it is given
-# Test-only: shortens every pause so fault tests stay fast (the CDK's extra second still applies).
-SCALE_VARIABLE = "SOURCE_INTERVAL_METRICS_TEST_PAUSE_SCALE"
 # A 400 whose message names a request parameter the config sets, or the window, is the config's to fix.
 CONFIG_CAUSED = re.compile(
     r"\b(metrics?|grouping|handleTimeModel|intervalDuration|pageSize|source|includeBotSkills|from|to|fromL|toL|"
@@ -57,33 +49,6 @@ ACCESS_HELP = (
     "permission, and that LivePerson enabled LEUI.BAM_Enabled, Common.WorkforceManagement_AHT and "
     "lp-agentactivity-app.wfm-nrt-interval-metrics for the account."
 )
-
-
-def pause_scale() -> float:
-    return min(1.0, float(os.environ.get(SCALE_VARIABLE) or 1.0))
-
-
-def ask_patiently(
-    ask: Callable[[], requests.Response], what: str, sleep: Callable[[float], None] = time.sleep
-) -> requests.Response:
-    """`ask()` again after 5, 10 and 15 s while it fails to connect or answers 429 or 5xx; then a transient error."""
-    problem = ""
-    for pause in (*SERVER_PAUSES, None):
-        try:
-            answer = ask()
-        except requests.RequestException as error:
-            problem = f"could not be reached ({type(error).__name__})"
-        else:
-            if answer.status_code != 429 and answer.status_code not in SERVER_ERRORS:
-                return answer
-            problem = f"answered HTTP {answer.status_code}"
-        if pause is None:
-            break
-        logger.warning(f"{what} {problem}; asking again in {pause:.0f} s.")
-        sleep(pause * pause_scale())
-    raise AirbyteTracedException(
-        message=f"{what} {problem}; try again later.", failure_type=FailureType.transient_error
-    )
 
 
 def _resolution(action: ResponseAction, failure: FailureType, message: str) -> ErrorResolution:
@@ -170,9 +135,6 @@ class LivePersonBackoff(BackoffStrategy):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._scale = pause_scale()
-
     def backoff_time(
         self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
     ) -> float | None:
@@ -197,7 +159,7 @@ class LivePersonBackoff(BackoffStrategy):
                 self._give_up(response_or_exception, len(SERVER_PAUSES))
             wait = SERVER_PAUSES[attempt_count - 1]
         # Never 0: the CDK would fall back to its own exponential backoff.
-        return max(wait * self._scale - CDK_EXTRA_SECOND, 0.001)
+        return max(wait - CDK_EXTRA_SECOND, 0.001)
 
     @staticmethod
     def _give_up(answer: requests.Response | requests.RequestException | None, retries: int) -> None:

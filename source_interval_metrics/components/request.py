@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
@@ -19,10 +20,60 @@ from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_req
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_interval_metrics import service_hosts
-from source_interval_metrics.components.answers import api_causes, history_refused, oldest_kept, refused_metrics
+from source_interval_metrics.components.answer import api_causes, asked_query
 from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
+
+# Where a message goes on to list what *is* allowed ("supported: handleTime, ..."), naming stops counting.
+_ALLOWED_LIST = re.compile(r"\b(supported|allowed|valid|possible|expected)\b[^.;:]{0,30}(:|\bare\b)", re.IGNORECASE)
+
+
+def requested_metrics(response: requests.Response) -> tuple[str, ...]:
+    """The `metrics` the request that got `response` asked for."""
+    return tuple(metric for metric in asked_query(response).get("metrics", "").split(",") if metric)
+
+
+def refused_metrics(response: requests.Response) -> tuple[str, ...]:
+    """The requested metrics a 400 names as refused (some, never all of them); empty when it is another refusal."""
+    said = _ALLOWED_LIST.split(api_causes(response), maxsplit=1)[0]
+    asked = requested_metrics(response)
+    named = tuple(metric for metric in asked if re.search(rf"\b{metric}\b", said))
+    return named if len(named) < len(asked) else ()
+
+
+# A 400 about how far back `from` may go: one clause naming `from` and how old it may be.
+_HISTORY_REFUSAL = re.compile(
+    r"\bfrom\b[^.;]*\b(within|past|older|oldest|earliest|before|retention|history|ago)\b"
+    r"|\b(within|past|older|oldest|earliest|before|retention|history|ago)\b[^.;]*\bfrom\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+_AGE = re.compile(
+    r"\b(\d+(?:\.\d+)?|an?|one|two|three|four|six|twelve|fourteen)\s+(minute|hour|day|week|month)s?\b", re.I
+)
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12, "fourteen": 14}
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
+
+
+def history_refused(response: requests.Response) -> bool:
+    """Whether a 400 refuses the request's `from` as older than LivePerson keeps."""
+    return "from" in asked_query(response) and bool(_HISTORY_REFUSAL.search(api_causes(response)))
+
+
+def oldest_kept(said: str, now: dt.datetime) -> dt.datetime | None:
+    """The oldest moment a refusal of `from` says LivePerson keeps (a time, or an age before `now`); None if neither."""
+    named_time = _TIME.search(said)
+    if named_time:
+        try:
+            return parse(named_time.group(0))
+        except ValueError:
+            pass
+    age = _AGE.search(said)
+    if not age:
+        return None
+    count = _NUMBERS.get(age.group(1).lower()) or float(age.group(1))
+    return now - dt.timedelta(seconds=count * _UNITS[age.group(2).lower()])
 
 
 @dataclass

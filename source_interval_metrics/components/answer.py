@@ -1,0 +1,103 @@
+"""What LivePerson answers: the body (decoded once per answer), its message and causes, the request it answers, and
+whether it is a page of intervals that moves on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_interval_metrics.interval_grid import time_of
+
+_BODY = "_interval_metrics_body"
+_NOT_JSON: Mapping[str, Any] = {}
+
+
+def decoded(response: requests.Response) -> Mapping[str, Any] | None:
+    """The body as a JSON object, or None when it is empty, cut off or not an object."""
+    body = getattr(response, _BODY, None)
+    if body is None:
+        try:
+            parsed = orjson.loads(response.content)
+        except (orjson.JSONDecodeError, TypeError):
+            parsed = None
+        body = parsed if isinstance(parsed, Mapping) else _NOT_JSON
+        setattr(response, _BODY, body)
+    return None if body is _NOT_JSON else body
+
+
+def response_body(response: requests.Response) -> Mapping[str, Any]:
+    """The body as a JSON object; the error handler has already retried answers that are not."""
+    body = decoded(response)
+    if body is None:
+        raise AirbyteTracedException(
+            message=f"LivePerson answered HTTP {response.status_code} with a body that is not a JSON object.",
+            failure_type=FailureType.transient_error,
+        )
+    return body
+
+
+def api_message(response: requests.Response) -> str:
+    """LivePerson's own words about a failed request, on one line."""
+    body = decoded(response) or {}
+    for key in ("message", "error_description", "error", "errorMessage"):
+        if isinstance(body.get(key), str) and body[key]:
+            return " ".join(body[key].split())
+    text = " ".join(response.text.split()) if response.content else ""
+    return text[:300] or response.reason or "no message"
+
+
+def api_causes(response: requests.Response) -> str:
+    """LivePerson's message and its `causes` ("fix the request according to the provided causes"), on one line."""
+    causes = (decoded(response) or {}).get("causes")
+    parts = [api_message(response)]
+    for cause in causes if isinstance(causes, list) else [causes]:
+        if isinstance(cause, Mapping):
+            parts.extend(str(value) for value in cause.values() if isinstance(value, str | int))
+        elif isinstance(cause, str):
+            parts.append(cause)
+    return " ".join(" ".join(parts).split())
+
+
+def page_problem(body: Mapping[str, Any] | None) -> str | None:
+    """What keeps a 200 body from being a page of intervals, or None when it is one (an empty page is one)."""
+    if body is None:
+        return "a body that is not a JSON object"
+    entries = body.get("intervals")
+    if not isinstance(entries, list):
+        return "a body without an `intervals` array"
+    for entry in entries:
+        timeframe = entry.get("timeframe") if isinstance(entry, Mapping) else None
+        if not isinstance(timeframe, Mapping) or time_of(timeframe, "from") is None:
+            return "an interval without a usable `timeframe.from`"
+    return None
+
+
+def asked_query(response: requests.Response) -> dict[str, str]:
+    """The query of the request that got `response`."""
+    url = response.request.url if response.request is not None else None
+    return dict(parse_qsl(urlsplit(url or "").query))
+
+
+def page_asked_again(response: requests.Response) -> str | None:
+    """The next page an answer names when it is the page just asked for (by `offset`, that or an earlier one): "not
+    ready yet, ask again", not a step forward. None when the answer moves on, or names no next page."""
+    paging = ((decoded(response) or {}).get("metadata") or {}).get("paging") or {}
+    asked, next_page_key, next_ref = (
+        asked_query(response),
+        paging.get("nextPageKey"),
+        (paging.get("refs") or {}).get("next"),
+    )
+    if next_page_key:
+        return f"pageKey={next_page_key}" if str(next_page_key) == asked.get("pageKey") else None
+    named = dict(parse_qsl(urlsplit(str(next_ref or "")).query))
+    try:
+        repeated = int(named["offset"]) <= int(asked.get("offset") or 0)
+    except (KeyError, ValueError):
+        return None
+    return "&".join(f"{name}={named[name]}" for name in ("offset", "limit") if name in named) if repeated else None
