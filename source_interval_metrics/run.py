@@ -82,15 +82,22 @@ GIL_SWITCH_INTERVAL = 0.05
 STOP_TIMEOUT = 2.0  # seconds an interrupted process waits to flush what it emitted
 
 
-def _stop(signum: int, frame: object) -> None:
-    """Ctrl-C (SIGINT) or SIGTERM: the process ends within moments, without a traceback, after what was emitted is
-    flushed in whole lines. Python's own KeyboardInterrupt would leave the CDK's worker threads holding the process
-    until a second Ctrl-C. The flush waits for the one in progress (the signal may land in the middle of it)."""
-    threading.Thread(target=_flush_and_exit, args=(128 + signum,), daemon=True).start()
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _flush_and_exit(code: int) -> None:
-    if PRINT_BUFFER.lock.acquire(timeout=STOP_TIMEOUT):
+def main() -> None:
+    """The console script. Ctrl-C (SIGINT) and SIGTERM end it within moments, without a traceback, after what was
+    emitted is flushed in whole lines. Both are blocked in every thread and taken by one watcher thread: a Python
+    handler runs only in the main thread, which may be blocked writing to a full pipe while a worker thread takes the
+    signal, and Python's own KeyboardInterrupt would leave the CDK's worker threads holding the process."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # before any thread starts: they inherit the mask
+    threading.Thread(target=_stop_on_signal, name="stop-on-signal", daemon=True).start()
+    run()
+
+
+def _stop_on_signal() -> None:
+    code = 128 + signal.sigwait(STOP_SIGNALS)
+    if PRINT_BUFFER.lock.acquire(timeout=STOP_TIMEOUT):  # after the flush in progress, if any
         try:
             PRINT_BUFFER.flush()
         except Exception:  # nothing more can be said: the process is ending
@@ -99,13 +106,8 @@ def _flush_and_exit(code: int) -> None:
 
 
 def run() -> None:
-    """The console script: Ctrl-C and SIGTERM end it at once (see `_stop`) while it runs."""
-    previous = {stopping: signal.signal(stopping, _stop) for stopping in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        _run(sys.argv[1:])
-    finally:  # as it was, for a caller in the same process (the tests)
-        for stopping, handler in previous.items():
-            signal.signal(stopping, handler)
+    """The connector's verbs, as the console script runs them (tests call this in-process)."""
+    _run(sys.argv[1:])
 
 
 def _run(args: list[str]) -> None:
@@ -137,4 +139,4 @@ def _run(args: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    run()
+    main()
