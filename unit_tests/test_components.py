@@ -11,9 +11,8 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from oauthlib.oauth1.rfc5849 import signature
-from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
 
+from integration_tests.simulator.oauth1 import ApiKeys
 from source_interval_metrics.components.auth import OAuth1Authenticator
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
@@ -225,9 +224,15 @@ OAUTH1 = {
 }
 
 
-def signed(authenticator: OAuth1Authenticator) -> Any:
-    prepared = authenticator(requests.Request("GET", REQUEST_URL).prepare())
-    return BaseEndpoint(None)._create_request(prepared.url, "GET", "", dict(prepared.headers))
+def keys(**changes: str) -> ApiKeys:
+    """LivePerson's check of API keys (the simulator's, through oauthlib's public ResourceEndpoint)."""
+    given = {**OAUTH1, **changes}
+    return ApiKeys(given["consumer_key"], given["consumer_secret"], given["access_token"], given["access_token_secret"])
+
+
+def signed(authenticator: OAuth1Authenticator) -> requests.PreparedRequest:
+    prepared: requests.PreparedRequest = authenticator(requests.Request("GET", REQUEST_URL).prepare())
+    return prepared
 
 
 def test_oauth1_signs_with_hmac_sha1_and_a_fresh_nonce_each_time() -> None:
@@ -237,10 +242,13 @@ def test_oauth1_signs_with_hmac_sha1_and_a_fresh_nonce_each_time() -> None:
         **{key: f"{{{{ config['credentials']['{key}'] }}}}" for key in OAUTH1},
     )
     first, second = signed(authenticator), signed(authenticator)
-    assert first.signature_method == "HMAC-SHA1" and first.client_key == "app-key-1"
-    assert signature.verify_hmac_sha1(first, "app-secret-1", "token-secret-1")
-    assert not signature.verify_hmac_sha1(first, "wrong-secret", "token-secret-1")
-    assert first.nonce != second.nonce
+    assert 'oauth_signature_method="HMAC-SHA1"' in str(first.headers["Authorization"])
+    liveperson = keys()
+    assert liveperson.problem(str(first.url), "GET", dict(first.headers)) is None
+    assert liveperson.problem(str(first.url), "GET", dict(first.headers)) == "oauth_problem=nonce_used"
+    assert keys(consumer_secret="wrong-secret").problem(str(second.url), "GET", dict(second.headers)) == (
+        "oauth_problem=signature_invalid"
+    )
 
 
 def test_oauth1_signs_a_retried_request_afresh_and_validly() -> None:
@@ -250,6 +258,5 @@ def test_oauth1_signs_a_retried_request_afresh_and_validly() -> None:
     authenticator(prepared)
     first = prepared.headers["Authorization"]
     authenticator(prepared)
-    again = BaseEndpoint(None)._create_request(prepared.url, "GET", "", dict(prepared.headers))
     assert prepared.headers["Authorization"] != first
-    assert signature.verify_hmac_sha1(again, "app-secret-1", "token-secret-1")
+    assert keys().problem(str(prepared.url), "GET", dict(prepared.headers)) is None

@@ -22,10 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
-from oauthlib.oauth1.rfc5849 import signature as oauth1_signature
-from oauthlib.oauth1.rfc5849.endpoints.base import BaseEndpoint
-
 from integration_tests.simulator import data
+from integration_tests.simulator.oauth1 import ApiKeys
 
 API_PATH = "/api/account/{account}/interval-metrics"
 RETENTION = 14 * data.DAY
@@ -94,7 +92,7 @@ class Simulator:
         self.requests: list[dict[str, Any]] = []
         self._tokens: dict[str, float] = {}
         self.issued_tokens: list[str] = []
-        self._nonces: set[str] = set()
+        self._nonces: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._faults = random.Random(self.settings.fault_seed)
         self._shapes = random.Random(self.settings.fault_seed)
@@ -215,21 +213,10 @@ class Simulator:
 
     def _check_oauth1(self, method: str, url: str, headers: dict[str, str]) -> str | None:
         s = self.settings
-        try:
-            request = BaseEndpoint(None)._create_request(url, method, "", headers)
-        except Exception as error:  # oauthlib raises a family of errors for malformed headers
-            return f"malformed OAuth header ({type(error).__name__})"
-        if request.client_key != s.consumer_key or request.resource_owner_key != s.access_token:
-            return "unknown consumer key or access token"
-        if request.signature_method != "HMAC-SHA1":
-            return "signature method must be HMAC-SHA1"
-        if not oauth1_signature.verify_hmac_sha1(request, s.consumer_secret, s.access_token_secret):
-            return "oauth_problem=signature_invalid"
-        with self._lock:
-            if request.nonce in self._nonces:
-                return "oauth_problem=nonce_used"
-            self._nonces.add(request.nonce)
-        return None
+        keys = ApiKeys(
+            s.consumer_key, s.consumer_secret, s.access_token, s.access_token_secret, self._nonces, self._lock
+        )
+        return keys.problem(url, method, headers)
 
 
 def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
