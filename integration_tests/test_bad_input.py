@@ -179,16 +179,20 @@ CASES: dict[str, Case] = {
     "a catalog entry with a sync mode that does not exist": Case(
         "read", catalog=json.dumps({"streams": [{**CATALOG["streams"][0], "sync_mode": "sideways"}]}), names="sideways"
     ),
-    # --- states in every form Airbyte has used --------------------------------------------------------------------
+    # --- states: a list of STREAM or GLOBAL messages, as the Airbyte platform sends them --------------------------
     "a state that is not JSON": Case("read", state="[{", names="state file"),
     "a state that is a string": Case("read", state='"2026-11-01T00:00:00Z"', names="list of Airbyte state messages"),
     "a state list of strings": Case("read", state='["skill_interval_metrics"]', names="State message #1"),
     "a state message of an unknown type": Case("read", state='[{"type": "SHARED"}]', names="State message #1"),
     "a STREAM message without its stream": Case("read", state='[{"type": "STREAM"}]', names='no "stream" object'),
-    "a legacy state whose stream is not an object": Case(
-        "read", state='{"skill_interval_metrics": "2026-11-01"}', names="'skill_interval_metrics'"
+    "a legacy state object": Case(
+        "read", state='{"skill_interval_metrics": {"intervalStart": "%RECENT%"}}', names="legacy state object"
     ),
-    "a LEGACY message without data": Case("read", state='[{"type": "LEGACY"}]', names='"data" object'),
+    "a LEGACY message": Case(
+        "read",
+        state='[{"type": "LEGACY", "data": {"skill_interval_metrics": {"intervalStart": "%RECENT%"}}}]',
+        names="State message #1",
+    ),
     "a cursor that is a number": Case("read", state=stream_state({"intervalStart": 1764000000}), names="intervalStart"),
     "a cursor that is not a date": Case(
         "read", state=stream_state({"intervalStart": "last tuesday"}), names="last tuesday"
@@ -196,14 +200,6 @@ CASES: dict[str, Case] = {
     # --- inputs that are fine, in the forms they come in ----------------------------------------------------------
     "whole numbers written as floats": Case(
         "read", {"interval_duration": 15.0, "page_size": 500.0, "num_workers": 4.0}, failure=None
-    ),
-    "the legacy state object": Case(
-        "read", state='{"skill_interval_metrics": {"intervalStart": "%RECENT%"}}', failure=None
-    ),
-    "a LEGACY message": Case(
-        "read",
-        state='[{"type": "LEGACY", "data": {"skill_interval_metrics": {"intervalStart": "%RECENT%"}}}]',
-        failure=None,
     ),
     "one STREAM message, not in a list": Case(
         "read", state=json.dumps(stream_state({"intervalStart": "%RECENT%"})[0]), failure=None

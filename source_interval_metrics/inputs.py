@@ -1,7 +1,8 @@
 """The catalog and state files, read with one actionable line for each way they can be wrong.
 
-State comes in every form Airbyte has used: a list of STREAM (or GLOBAL) messages, a LEGACY message, or the legacy
-object `{"<stream>": {"intervalStart": ...}}`, which becomes per-stream messages.
+State is what the Airbyte platform sends: a list of STREAM (or GLOBAL) messages (one message on its own is taken as
+a list of one). The LEGACY message and the legacy object `{"<stream>": {...}}` of Airbyte's first protocol are
+refused by name: no platform of this connector's time sends them, and the connector never wrote them.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ def read_state(path: str | None) -> list[AirbyteStateMessage]:
     if not state:
         return []
     if isinstance(state, Mapping) and "type" not in state:
-        return _legacy(state)
+        raise InputProblem(
+            f"The state is a legacy state object, which this connector does not read; give a list of Airbyte state "
+            f"messages such as {STATE_EXAMPLE}."
+        )
     if isinstance(state, Mapping):  # one message, not in a list
         state = [state]
     if not isinstance(state, list):
@@ -54,12 +58,9 @@ def read_state(path: str | None) -> list[AirbyteStateMessage]:
         )
     messages: list[AirbyteStateMessage] = []
     for number, entry in enumerate(state):
-        if isinstance(entry, Mapping) and entry.get("type") == "LEGACY":
-            messages.extend(_legacy(_legacy_data(entry)))
-            continue
         if not isinstance(entry, Mapping) or entry.get("type") not in ("STREAM", "GLOBAL"):
             raise InputProblem(
-                f"State message #{number + 1} must be an object whose type is STREAM, GLOBAL or LEGACY, such as "
+                f"State message #{number + 1} must be an object whose type is STREAM or GLOBAL, such as "
                 f"{STATE_EXAMPLE}; got {_kind(entry)}."
             )
         kind = "stream" if entry["type"] == "STREAM" else "global"
@@ -69,27 +70,6 @@ def read_state(path: str | None) -> list[AirbyteStateMessage]:
             messages.append(AirbyteStateMessageSerializer.load(entry))
         except Exception as error:
             raise InputProblem(f"State message #{number + 1} is not valid: {_first_problem(error)}.") from None
-    return messages
-
-
-def _legacy_data(message: Mapping[str, Any]) -> Mapping[str, Any]:
-    if not isinstance(message.get("data"), Mapping):
-        raise InputProblem('A LEGACY state message needs a "data" object such as {"<stream>": {"intervalStart": ...}}.')
-    data: Mapping[str, Any] = message["data"]
-    return data
-
-
-def _legacy(streams: Mapping[str, Any]) -> list[AirbyteStateMessage]:
-    """The legacy object `{"<stream>": {...}}` as per-stream messages."""
-    messages = []
-    for name, stream_state in streams.items():
-        if not isinstance(stream_state, Mapping):
-            raise InputProblem(
-                f"The legacy state gives stream {name!r} {_kind(stream_state)}; each stream's state must be an "
-                'object such as {"intervalStart": "2024-05-01T00:00:00Z"}.'
-            )
-        entry = {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": dict(stream_state)}}
-        messages.append(AirbyteStateMessageSerializer.load(entry))
     return messages
 
 
