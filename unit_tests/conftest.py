@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.test.state_builder import StateBuilder
 
-from source_interval_metrics import service_hosts
+from source_interval_metrics import SourceIntervalMetrics, service_hosts
 from source_interval_metrics.components.auth import SentinelClientCredentials
 from source_interval_metrics.interval_grid import one_second_before
 
@@ -63,6 +65,19 @@ def catalog(*names: str, sync_mode: SyncMode = SyncMode.full_refresh) -> Configu
     for name in names or tuple(STREAMS):
         builder.with_stream(name, sync_mode)
     return builder.build()
+
+
+def read_streams(
+    cfg: dict[str, Any],
+    *streams: str,
+    sync_mode: SyncMode = SyncMode.incremental,
+    state: dict[str, Any] | None = None,
+) -> EntrypointOutput:
+    """The streams (all four when none is named) read through the CDK's entrypoint, as the platform runs the
+    connector; `state` is the saved state of the first stream named."""
+    configured = catalog(*streams, sync_mode=sync_mode)
+    states = StateBuilder().with_stream_state(streams[0], state).build() if state and streams else None
+    return read(SourceIntervalMetrics(configured, cfg, states), cfg, configured, states)
 
 
 def metrics_request(stream: str, start: str, end: str, **extra: str) -> HttpRequest:

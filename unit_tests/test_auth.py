@@ -6,12 +6,10 @@ import json
 
 import pytest
 from airbyte_cdk.models import FailureType, SyncMode
-from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
-from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.components.auth import SentinelClientCredentials
 from source_interval_metrics.source import REFUSED_TOKEN
 from unit_tests.conftest import (
@@ -20,12 +18,12 @@ from unit_tests.conftest import (
     SENTINEL_HOST,
     STREAMS,
     VerifiedHttpMocker,
-    catalog,
     config,
     entry,
     metrics_request,
     mock_sign_in,
     page,
+    read_streams,
 )
 
 NOW = "2026-11-25T10:07:00Z"
@@ -62,7 +60,7 @@ def test_one_look_up_of_each_host_and_one_token_serve_every_stream() -> None:
         sign_in = mock_sign_in(http_mocker)
         for stream in STREAMS:
             http_mocker.get(metrics_request(stream, *WINDOW), page([]))
-        output = read(SourceIntervalMetrics(catalog(), cfg, None), cfg, catalog())
+        output = read_streams(cfg, sync_mode=SyncMode.full_refresh)
         for request in sign_in:
             http_mocker.assert_number_of_calls(request, 1)
     assert not output.errors
@@ -93,8 +91,7 @@ def test_a_revoked_token_is_replaced_once_and_the_read_goes_on() -> None:
                 page([entry("2026-11-25T09:00:00Z", "2026-11-25T09:15:00Z", skillId=1)]),
             ],
         )
-        configured = catalog(stream, sync_mode=SyncMode.incremental)
-        output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+        output = read_streams(cfg, stream)
     assert not output.errors and len(output.records) == 1
 
 
@@ -105,8 +102,7 @@ def test_a_token_refused_even_when_fresh_is_a_config_error_that_says_what_to_che
     with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker, tokens=[token_answer("token-one-0001"), token_answer("token-two-0002")])
         http_mocker.get(metrics_request(stream, *WINDOW), [HttpResponse('{"message": "Unauthorized"}', 401)] * 2)
-        configured = catalog(stream, sync_mode=SyncMode.incremental)
-        output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+        output = read_streams(cfg, stream)
     refused = [m.trace.error for m in output.errors if m.trace.error.message == REFUSED_TOKEN]
     assert len(refused) == 1 and refused[0].failure_type == FailureType.config_error
 

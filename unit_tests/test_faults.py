@@ -6,13 +6,20 @@ import json
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType, SyncMode
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from freezegun import freeze_time
 
-from source_interval_metrics import SourceIntervalMetrics
-from unit_tests.conftest import VerifiedHttpMocker, catalog, config, entry, metrics_request, mock_sign_in, page
+from unit_tests.conftest import (
+    VerifiedHttpMocker,
+    config,
+    entry,
+    metrics_request,
+    mock_sign_in,
+    page,
+    read_streams,
+)
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
@@ -22,9 +29,7 @@ WINDOW = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
 def sync(http_mocker: HttpMocker, *answers: HttpResponse, window: tuple[str, str] = WINDOW) -> EntrypointOutput:
     mock_sign_in(http_mocker)
     http_mocker.get(metrics_request(SKILL, *window), list(answers))
-    cfg = config(start_date="2026-11-25T00:00:00Z")
-    configured = catalog(SKILL, sync_mode=SyncMode.incremental)
-    return read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+    return read_streams(config(start_date="2026-11-25T00:00:00Z"), SKILL)
 
 
 def good_page() -> HttpResponse:
@@ -228,9 +233,7 @@ def test_a_from_older_than_liveperson_keeps_starts_at_the_oldest_interval_it_kee
             page([entry("2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z", skillId=1)]),
         )
         http_mocker.get(metrics_request(SKILL, *WINDOW), good_page())
-        cfg = config(start_date="2026-11-24T00:00:00Z")
-        configured = catalog(SKILL, sync_mode=SyncMode.incremental)
-        output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+        output = read_streams(config(start_date="2026-11-24T00:00:00Z"), SKILL)
     assert not output.errors
     starts = sorted(r.record.data["intervalStart"] for r in output.records)
     assert starts == ["2026-11-24T04:30:00Z", "2026-11-24T23:45:00Z", "2026-11-25T09:00:00Z"]

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.entrypoint_wrapper import discover, read
+from airbyte_cdk.test.entrypoint_wrapper import discover
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics, groupings
 from source_interval_metrics.interval_grid import one_second_before
-from unit_tests.conftest import METRICS_URL, catalog, config, entry, mock_sign_in, page
+from unit_tests.conftest import METRICS_URL, config, entry, mock_sign_in, page, read_streams
 from unit_tests.schemas import assert_valid_records
 
 
@@ -113,8 +113,7 @@ def test_a_combined_stream_asks_for_its_grouping_and_metrics(http_mocker: HttpMo
         page([entry("2026-11-25T08:00:00Z", "2026-11-25T08:15:00Z", **fields)]),
     )
     cfg = config(start_date="2026-11-25T00:00:00Z", extra_groupings=["agent,skill"])
-    configured = catalog("skill_agent_interval_metrics", sync_mode=SyncMode.incremental)
-    output = read(SourceIntervalMetrics(configured, cfg, None), cfg, configured)
+    output = read_streams(cfg, "skill_agent_interval_metrics")
     assert not output.errors
     (record,) = [message.record.data for message in output.records]
     assert (record["skillId"], record["agentId"]) == (12, 7)

@@ -7,21 +7,19 @@ from typing import Any
 
 import pytest
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
-from airbyte_cdk.test.state_builder import StateBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from freezegun import freeze_time
 
-from source_interval_metrics import SourceIntervalMetrics
 from unit_tests.conftest import (
     STREAMS,
     VerifiedHttpMocker,
-    catalog,
     config,
     entry,
     metrics_request,
     mock_daily_windows,
     mock_sign_in,
     page,
+    read_streams,
 )
 from unit_tests.schemas import assert_valid_records
 
@@ -35,9 +33,7 @@ def run(
     sync_mode: SyncMode = SyncMode.full_refresh,
     state: dict[str, Any] | None = None,
 ) -> EntrypointOutput:
-    configured = catalog(stream, sync_mode=sync_mode)
-    states = StateBuilder().with_stream_state(stream, state).build() if state else None
-    output = read(SourceIntervalMetrics(configured, cfg, states), cfg, configured, states)
+    output = read_streams(cfg, stream, sync_mode=sync_mode, state=state)
     assert not output.errors, output.errors
     return output
 

@@ -9,14 +9,12 @@ import json
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType, SyncMode
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
-from airbyte_cdk.test.state_builder import StateBuilder
 from freezegun import freeze_time
 
-from source_interval_metrics import SourceIntervalMetrics
-from unit_tests.conftest import STREAMS, catalog, config, entry, metrics_request, mock_sign_in, page
+from unit_tests.conftest import STREAMS, config, entry, metrics_request, mock_sign_in, page, read_streams
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
@@ -31,10 +29,7 @@ def no_real_pauses(pauses: list[float]) -> None:
 
 def sync(http_mocker: HttpMocker, state: dict[str, Any] | None = None, **overrides: Any) -> EntrypointOutput:
     mock_sign_in(http_mocker)
-    cfg = config(**{"start_date": TODAY[0], **overrides})
-    configured = catalog(SKILL, sync_mode=SyncMode.incremental)
-    states = StateBuilder().with_stream_state(SKILL, state).build() if state else None
-    return read(SourceIntervalMetrics(configured, cfg, states), cfg, configured, states)
+    return read_streams(config(**{"start_date": TODAY[0], **overrides}), SKILL, state=state)
 
 
 def starts(output: EntrypointOutput) -> list[str]:

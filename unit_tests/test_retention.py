@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.entrypoint_wrapper import read
-from airbyte_cdk.test.state_builder import StateBuilder
 from freezegun import freeze_time
 
-from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.interval_grid import oldest_readable
 from source_interval_metrics.retention import unreadable_warning
-from unit_tests.conftest import VerifiedHttpMocker, catalog, config, mock_daily_windows, mock_sign_in
+from unit_tests.conftest import VerifiedHttpMocker, config, mock_daily_windows, mock_sign_in, read_streams
 
 NOW = dt.datetime(2026, 11, 25, 10, 7, tzinfo=dt.UTC)
 SETTINGS = {"interval_duration": 15, "lookback_window": "PT1H"}
@@ -44,14 +40,12 @@ def test_an_old_start_date_warns_and_a_recent_one_does_not() -> None:
 def test_a_sync_from_a_stale_state_starts_at_the_oldest_interval_and_warns() -> None:
     stream = "skill_interval_metrics"
     cfg = {key: value for key, value in config().items() if key != "start_date"}
-    state = StateBuilder().with_stream_state(stream, {"intervalStart": "2026-11-01T00:00:00Z"}).build()
-    configured = catalog(stream, sync_mode=SyncMode.incremental)
     start = dt.datetime(2026, 11, 11, 10, 30, tzinfo=dt.UTC)
     end = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
     with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         mock_daily_windows(http_mocker, stream, start, end)
-        output = read(SourceIntervalMetrics(configured, cfg, state), cfg, configured, state)
+        output = read_streams(cfg, stream, state={"intervalStart": "2026-11-01T00:00:00Z"})
     assert not output.errors
     assert output.is_in_logs("can no longer be read; the sync starts at 2026-11-11T10:30:00Z")
     warnings = [log.log for log in output.logs if log.log.level.name == "WARN"]
