@@ -58,6 +58,7 @@ READINGS: dict[str, dict[str, Any]] = {
     },
     "history-of-20-hours-said-as-an-age": {"history_hours": 20},
     "history-of-20-hours-said-as-a-time": {"history_hours": 20, "history_refusal": "time"},
+    "history-of-20-hours-unsaid": {"history_hours": 20, "history_refusal": "unsaid"},
 }
 
 

@@ -205,7 +205,11 @@ def test_an_empty_page_may_name_itself_before_it_moves_on(sim: Simulator, paging
 
 @pytest.mark.parametrize(
     ("form", "cause"),
-    [("duration", "from: within 20 hours"), ("time", "from must not be before 20")],
+    [
+        ("duration", "from: within 20 hours"),
+        ("time", "from must not be before 20"),
+        ("unsaid", "from is outside the data retention period"),
+    ],
 )
 def test_a_history_shorter_than_fourteen_days_refuses_an_older_from_naming_its_limit(
     sim: Simulator, form: str, cause: str

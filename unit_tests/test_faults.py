@@ -258,26 +258,44 @@ def test_a_from_older_than_liveperson_keeps_starts_at_the_oldest_interval_it_kee
 def test_a_window_liveperson_keeps_nothing_of_is_left_with_a_warning_not_a_failure(
     said: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Where the refusal says nothing usable, the window's latest interval is asked first: refused too, the whole
+    window is gone, at the cost of one request."""
+    refused = HttpResponse(json.dumps({"message": "Invalid request", "causes": [said]}), 400)
     with VerifiedHttpMocker() as http_mocker:
-        output = sync(http_mocker, HttpResponse(json.dumps({"message": "Invalid request", "causes": [said]}), 400))
+        http_mocker.get(metrics_request(SKILL, "2026-11-25T09:45:00Z", WINDOW[1]), refused)
+        output = sync(http_mocker, refused)
     assert not output.errors and output.records == []
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warning.endswith("The intervals from 2026-11-25T00:00:00Z to 2026-11-25T10:00:00Z can no longer be read.")
 
 
 @freeze_time(NOW)
-def test_a_later_start_refused_again_leaves_the_window(caplog: pytest.LogCaptureFixture) -> None:
-    refused = HttpResponse(json.dumps({"causes": ["from must be within the past 5 hours"]}), 400)
+@pytest.mark.parametrize("said", ["from is older than kept", "from must be within the past 5 hours"])
+def test_where_the_refusal_names_no_usable_limit_the_oldest_interval_kept_is_found_by_halving(
+    said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """LivePerson keeps from 06:00 here (whatever its refusal says). After the named 05:30, if any, the halving asks
+    09:45, 04:45 (or 07:45), ... and only the page from 06:00 is read on: the other answers are never emitted."""
+    refused = HttpResponse(json.dumps({"message": "Invalid request", "causes": [said]}), 400)
+    named = "05:30" if "5 hours" in said else None
+    asked = (
+        ["05:30", "09:45", "07:30", "06:30", "06:00", "05:45"]
+        if named
+        else ["09:45", "04:45", "07:15", "06:00", "05:15", "05:30", "05:45"]
+    )
     with VerifiedHttpMocker() as http_mocker:
-        http_mocker.get(metrics_request(SKILL, "2026-11-25T05:30:00Z", WINDOW[1]), refused)
+        for start in asked:
+            kept = start >= "06:00"
+            answer = page([quarter_entry(int(start[:2]) * 60 + int(start[3:]))]) if kept else refused
+            http_mocker.get(metrics_request(SKILL, f"2026-11-25T{start}:00Z", WINDOW[1]), answer)
         output = sync(http_mocker, refused)
-    assert not output.errors and output.records == []
+    assert not output.errors
+    assert [r.record.data["intervalStart"] for r in output.records] == ["2026-11-25T06:00:00Z"]
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert [w.split(". ")[-1] for w in warnings] == [
-        "The intervals from 2026-11-25T00:00:00Z to 2026-11-25T05:30:00Z can no longer be read; this window starts "
-        "at 2026-11-25T05:30:00Z.",
-        "The intervals from 2026-11-25T05:30:00Z to 2026-11-25T10:00:00Z can no longer be read.",
-    ]
+    assert warnings[-1].endswith(
+        "The intervals from 2026-11-25T00:00:00Z to 2026-11-25T06:00:00Z can no longer be read; this window starts "
+        "at 2026-11-25T06:00:00Z."
+    )
 
 
 @freeze_time(NOW)

@@ -248,6 +248,8 @@ def _history_refusal(now: float, s: Settings) -> str:
     """The cause of a 400 for a `from` older than a history shorter than the documented 14 days."""
     if s.history_refusal == "time":
         return f"from must not be before {data.rfc3339(int(now - s.history_hours * 3600))}"
+    if s.history_refusal == "unsaid":
+        return "from is outside the data retention period"
     hours = s.history_hours
     return f"from must be within the past {hours / 24:g} days" if hours % 24 == 0 else f"from: within {hours:g} hours"
 

@@ -78,7 +78,8 @@ class Settings:
     # the first page of every window is empty (and still points on), so an empty page may come before any record
     empty_first_page: bool = False
     # hours of history the API keeps (0: the documented 14 days); an older `from` is refused with a 400 whose cause
-    # names `from` and the limit, as a duration ("within the past 20 hours") or as a time ("not before <RFC 3339>")
+    # names `from` and the limit, as a duration ("within the past 20 hours"), as a time ("not before <RFC 3339>") or
+    # not at all ("unsaid": "outside the data retention period")
     history_hours: float = 0.0
     history_refusal: str = "duration"
 

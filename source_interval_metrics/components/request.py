@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Mapping, MutableMapping
 from dataclasses import InitVar, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import requests
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -131,20 +131,25 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> requests.Response | None:
+        response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
+        if response is not None and response.status_code == 400 and stream_slice is not None:
+            return self._from_the_oldest_kept(response, stream_state, stream_slice, next_page_token, **kwargs)
+        return response  # the error handler lets no other 400 by
+
+    def _without_refused_metrics(
+        self,
+        stream_state: StreamState | None,
+        stream_slice: StreamSlice | None,
+        next_page_token: Mapping[str, Any] | None,
+        **kwargs: Any,
+    ) -> requests.Response | None:
+        """The answer to the request, sent again at once without each metric LivePerson refuses."""
         while True:
             response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
-            if response is None or response.status_code != 400:  # the error handler lets only these 400s by
+            refused = refused_metrics(response) if response is not None and response.status_code == 400 else ()
+            if not refused:
                 return response
-            refused = refused_metrics(response)
-            if refused:
-                self._refuse(refused, api_causes(response))
-            elif history_refused(response) and stream_slice is not None:
-                later = self._from_the_oldest_kept(response, stream_slice)
-                if later is None:
-                    return response  # a 400 ends the window, with nothing in it
-                stream_slice = later
-            else:
-                return response
+            self._refuse(refused, api_causes(response))  # type: ignore[arg-type]  # a 400 was answered
 
     def _refuse(self, metrics: tuple[str, ...], reason: str) -> None:
         with self._lock:
@@ -156,22 +161,70 @@ class AgentActivityRequester(HttpRequester):
                         f"it, and {metric} is null in its records."
                     )
 
-    def _from_the_oldest_kept(self, response: requests.Response, window: StreamSlice) -> StreamSlice | None:
-        """The window from the oldest interval LivePerson says it keeps, or None when it keeps none of it."""
-        said, first = api_causes(response), window["start_time"]
+    def _from_the_oldest_kept(
+        self,
+        refusal: requests.Response,
+        stream_state: StreamState | None,
+        window: StreamSlice,
+        next_page_token: Mapping[str, Any] | None,
+        **kwargs: Any,
+    ) -> requests.Response | None:
+        """The window's first page from the oldest interval LivePerson keeps: from where its refusal says (an age or a
+        time), else found by halving the window down to one interval (a request each, the latest interval first). A
+        WARN names what can no longer be read; a window LivePerson keeps none of ends with the refusal, empty."""
+        step = dt.timedelta(minutes=int(self.config["interval_duration"]))
+        said, refused_at = api_causes(refusal), parse(window["start_time"])
+        boundary = parse(window["end_time"]) + dt.timedelta(seconds=1)
         oldest = oldest_kept(said, dt.datetime.now(dt.UTC))
-        boundary = rfc3339(parse(window["end_time"]) + dt.timedelta(seconds=1))
-        start = rfc3339(ceil(oldest + SAFETY_MARGIN, int(self.config["interval_duration"]))) if oldest else boundary
-        readable = first < start < boundary
+        named = ceil(oldest + SAFETY_MARGIN, int(step.total_seconds()) // 60) if oldest else None
+        kept_from, kept = boundary, cast(requests.Response | None, refusal)
+        if named is not None and refused_at < named < boundary:
+            answer = self._asked_from(named, stream_state, window, next_page_token, **kwargs)
+            if _refuses_history(answer):
+                refused_at = named
+            else:
+                kept_from, kept = named, answer
+        searching = kept_from == boundary and refused_at < boundary - step
+        if searching:  # the latest interval first: if even that is gone, so is the window
+            answer = self._asked_from(boundary - step, stream_state, window, next_page_token, **kwargs)
+            searching = not _refuses_history(answer)
+            if searching:
+                kept_from, kept = boundary - step, answer
+        while searching and kept_from - refused_at > step:
+            middle = _halfway(refused_at, kept_from, step)
+            answer = self._asked_from(middle, stream_state, window, next_page_token, **kwargs)
+            if _refuses_history(answer):
+                refused_at = middle
+            else:
+                kept_from, kept = middle, answer
+        readable = kept_from < boundary
         logger.warning(
             f"{self.name}: LivePerson keeps less history than the 14 days its method page documents ({said}). "
-            f"The intervals from {first} to {start if readable else boundary} can no longer be read"
-            + (f"; this window starts at {start}." if readable else ".")
+            f"The intervals from {window['start_time']} to {rfc3339(kept_from)} can no longer be read"
+            + (f"; this window starts at {rfc3339(kept_from)}." if readable else ".")
         )
-        if not readable:
-            return None
-        return StreamSlice(
+        return kept
+
+    def _asked_from(
+        self,
+        start: dt.datetime,
+        stream_state: StreamState | None,
+        window: StreamSlice,
+        next_page_token: Mapping[str, Any] | None,
+        **kwargs: Any,
+    ) -> requests.Response | None:
+        later = StreamSlice(
             partition=window.partition,
-            cursor_slice={**window.cursor_slice, "start_time": start},
+            cursor_slice={**window.cursor_slice, "start_time": rfc3339(start)},
             extra_fields=window.extra_fields,
         )
+        return self._without_refused_metrics(stream_state, later, next_page_token, **kwargs)
+
+
+def _refuses_history(answer: requests.Response | None) -> bool:
+    return answer is not None and answer.status_code == 400 and history_refused(answer)
+
+
+def _halfway(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    """The interval boundary halfway from `start` to `end` (rounded down, never `start` itself)."""
+    return start + max(step, (end - start) // 2 // step * step)
