@@ -25,7 +25,11 @@ from source_interval_metrics.source import manifest
 
 BIN = Path(sys.executable).parent
 CONNECTOR = BIN / "source-interval-metrics"
-STREAMS = [stream["$parameters"]["name"] for stream in manifest()["streams"]]
+STREAMS = [
+    stream["$parameters"]["name"] for stream in manifest()["streams"] if "grouping" in stream.get("$parameters", {})
+]
+STATUS = "agent_status_changes"
+LARGEST_STATUS_PAGE = 5000  # the simulator's largest `limit` here (LivePerson publishes none; drafts said 5,000)
 
 
 @dataclass
@@ -77,9 +81,10 @@ def simulator_process(settings: dict[str, Any]) -> Iterator[SimulatorProcess]:
             process.wait(timeout=10)
 
 
-def measure(command: list[str], simulator: SimulatorProcess) -> Run:
-    """Run a reader to completion; its wall and CPU time, peak RSS, requests made and records printed."""
-    before = simulator.stats().get("interval_metrics", 0)
+def measure(command: list[str], simulator: SimulatorProcess, counter: str = "interval_metrics") -> Run:
+    """Run a reader to completion; its wall and CPU time, peak RSS, requests made (to the method `counter` names) and
+    records printed."""
+    before = simulator.stats().get(counter, 0)
     began = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
@@ -92,7 +97,7 @@ def measure(command: list[str], simulator: SimulatorProcess) -> Run:
         wall,
         usage.ru_utime + usage.ru_stime,
         usage.ru_maxrss / 1024,
-        simulator.stats().get("interval_metrics", 0) - before,
+        simulator.stats().get(counter, 0) - before,
         records,
     )
 
@@ -108,20 +113,7 @@ def scenario(
     with tempfile.TemporaryDirectory() as folder:
         config_path, catalog_path = Path(folder, "config.json"), Path(folder, "catalog.json")
         config_path.write_text(json.dumps(config))
-        catalog_path.write_text(
-            json.dumps(
-                {
-                    "streams": [
-                        {
-                            "stream": {"name": s, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
-                            "sync_mode": "full_refresh",
-                            "destination_sync_mode": "overwrite",
-                        }
-                        for s in streams
-                    ]
-                }
-            )
-        )
+        catalog_path.write_text(json.dumps(catalog_of(streams)))
         commands = {
             "floor": [sys.executable, "-m", "bench.floor_reader", str(config_path), *streams],
             **{
@@ -141,6 +133,35 @@ def scenario(
                 print(".", end="", flush=True)
         print()
         return results
+
+
+def catalog_of(streams: list[str]) -> dict[str, Any]:
+    entry = {"json_schema": {}, "supported_sync_modes": ["full_refresh"]}
+    return {
+        "streams": [
+            {"stream": {"name": s, **entry}, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
+            for s in streams
+        ]
+    }
+
+
+def status_backfill(simulator: SimulatorProcess, config: dict[str, Any], latency: float) -> None:
+    """A 30-day backfill of agent_status_changes: requests against the minimum for the largest page (every change
+    in pages of the largest `limit`), records per second, peak memory."""
+    simulator.update(latency=latency, status_max_limit=LARGEST_STATUS_PAGE)
+    with tempfile.TemporaryDirectory() as folder:
+        config_path, catalog_path = Path(folder, "config.json"), Path(folder, "catalog.json")
+        config_path.write_text(json.dumps(config))
+        catalog_path.write_text(json.dumps(catalog_of([STATUS])))
+        command = [str(CONNECTOR), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
+        run = measure(command, simulator, counter="status_changes")
+    minimum = -(-run.records // LARGEST_STATUS_PAGE)
+    print(
+        f"  {latency * 1000:.0f} ms a request: {run.records} changes in {run.wall:.2f} s "
+        f"({run.records / run.wall:,.0f} records/s, cpu {run.cpu:.2f} s), {run.requests} requests against a minimum "
+        f"of {minimum} ({run.requests / minimum:.2f}x: a refused first request per window under way before the "
+        f"largest page is learned, and one per window that ends part-way through a page), peak RSS {run.rss_mb:.1f} MB"
+    )
 
 
 def median(runs: list[Run], field: str) -> float:
@@ -225,6 +246,10 @@ def main() -> None:
                 f"  {days} days: connector peak RSS {median(peaks['connector'], 'rss_mb'):.1f} MB "
                 f"(target <= 150 MB and flat), floor {median(peaks['floor'], 'rss_mb'):.1f} MB"
             )
+        print(f"\n## 30-day backfill of {STATUS} (36 agents, pages of at most {LARGEST_STATUS_PAGE})")
+        month = {**base, "start_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(today - 30 * day))}
+        for latency in (0.0, 0.15):
+            status_backfill(simulator, month, latency)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Sync LivePerson interval metrics into a local DuckDB file with PyAirbyte, then show what landed.
+"""Sync LivePerson interval metrics and agent status changes into a local DuckDB file with PyAirbyte, then show what
+landed, and what WFM teams compute from it.
 
 Without LP_ACCOUNT_ID in the environment it runs against the bundled simulator on 127.0.0.1. With
 LP_ACCOUNT_ID, LP_CLIENT_ID and LP_CLIENT_SECRET (and optionally LP_START_DATE) it reads a real account.
@@ -22,10 +23,36 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
 EXTRA_GROUPINGS = ["skill,agent"]  # agent-by-skill intervals, what WFM tools import
+STATUS = "agent_status_changes"
 STREAMS = [
-    *(stream["$parameters"]["name"] for stream in manifest()["streams"]),
+    *(stream["$parameters"]["name"] for stream in manifest()["streams"] if "grouping" in stream.get("$parameters", {})),
     *(groupings.parse(entry).name for entry in EXTRA_GROUPINGS),
+    STATUS,
 ]
+# Time in each state per agent and 15-minute interval, from the status changes alone: a state lasts from its change to
+# the agent's next one (a login and its default state share a millisecond; the last change of an agent still logged
+# in is open, so not counted). The docs page shows the same query; Postgres and DuckDB run it as it is.
+TIME_IN_STATE = """
+WITH RECURSIVE changes AS (
+  SELECT agentid AS agent_id, status, "time" AS state_from,
+         LEAD("time") OVER (PARTITION BY agentid ORDER BY "time", sequencenumber) AS state_to
+  FROM liveperson.agent_status_changes
+), states AS (
+  SELECT * FROM changes WHERE status IN ('ONLINE', 'OCCUPIED', 'AWAY') AND state_to IS NOT NULL
+), grid AS (
+  SELECT date_trunc('hour', MIN(state_from)) AS interval_start, MAX(state_to) AS last_end FROM states
+  UNION ALL
+  SELECT interval_start + INTERVAL '15 minutes', last_end FROM grid
+  WHERE interval_start + INTERVAL '15 minutes' < last_end
+)
+SELECT s.agent_id, g.interval_start, s.status,
+       SUM(EXTRACT(EPOCH FROM LEAST(s.state_to, g.interval_start + INTERVAL '15 minutes')
+                              - GREATEST(s.state_from, g.interval_start))) AS seconds
+FROM states s
+JOIN grid g ON g.interval_start < s.state_to AND g.interval_start + INTERVAL '15 minutes' > s.state_from
+GROUP BY s.agent_id, g.interval_start, s.status
+ORDER BY g.interval_start, s.agent_id, s.status
+"""
 
 
 def say(text: str) -> None:
@@ -85,15 +112,15 @@ def account() -> Iterator[dict[str, Any]]:
 def summarize(cache: Any, source_name: str) -> None:
     """Rows, interval range and saved state of every stream."""
     states = cache.get_state_provider(source_name)
-    print(f"\n{'stream':36} {'rows':>7}  {'first interval':20}  {'last interval':20}  saved state")
+    print(f"\n{'stream':36} {'rows':>7}  {'first interval or change':32}  {'last':32}  saved state")
     for stream in STREAMS:
-        frame = cache[stream].to_pandas()
-        column = "intervalstart" if "intervalstart" in frame.columns else "intervalStart"
+        frame = cache[stream].to_pandas().rename(columns=str.lower)
+        column = "time" if stream == STATUS else "intervalstart"
         state = states.get_stream_state(stream, not_found=None)
         blob = state.stream.stream_state if state and state.stream else None
         saved = blob.model_dump() if blob is not None and hasattr(blob, "model_dump") else blob
         first, last = (frame[column].min(), frame[column].max()) if len(frame) else ("-", "-")
-        print(f"{stream:36} {len(frame):>7}  {str(first):20}  {str(last):20}  {saved}")
+        print(f"{stream:36} {len(frame):>7}  {str(first):32}  {str(last):32}  {saved}")
     print()
 
 
@@ -145,6 +172,61 @@ def chart(cache: Any, path: Path) -> None:
     plt.close("all")
 
 
+def time_in_state(cache: Any) -> Any:
+    """TIME_IN_STATE run in the DuckDB file (in UTC): seconds per agent, 15-minute interval and state."""
+    import pandas as pd
+    from sqlalchemy import text
+
+    with cache.get_sql_engine().connect() as connection:
+        connection.execute(text("SET TimeZone = 'UTC'"))
+        return pd.read_sql_query(text(TIME_IN_STATE), connection)
+
+
+def hourly_states(seconds: Any, handled: Any) -> Any:
+    """Per UTC hour: agent-hours Online, Occupied and Away (the average number of agents in each state), handled
+    conversations, and occupancy: the time Occupied over the time Online or Occupied (a ratio of sums)."""
+    import pandas as pd
+
+    seconds = seconds.assign(hour=pd.to_datetime(seconds["interval_start"], utc=True).dt.floor("h"))
+    hours = seconds.pivot_table(index="hour", columns="status", values="seconds", aggfunc="sum", fill_value=0) / 3600
+    every_hour = pd.date_range(hours.index.min(), hours.index.max(), freq="h")
+    hours = hours.reindex(index=every_hour, columns=["ONLINE", "OCCUPIED", "AWAY"], fill_value=0.0)
+    handled = handled.rename(columns=str.lower)
+    handled = handled.assign(hour=pd.to_datetime(handled["intervalstart"], utc=True).dt.floor("h"))
+    hours["handled"] = handled.groupby("hour")["handledconversations"].sum().reindex(hours.index, fill_value=0)
+    working = hours["ONLINE"] + hours["OCCUPIED"]
+    hours["occupancy"] = hours["OCCUPIED"] / working.where(working > 0)
+    return hours
+
+
+def state_chart(hours: Any, path: Path) -> None:
+    """Agents in each state per hour beside handled conversations and occupancy, over the last two days."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    hours = hours[hours.index > hours.index.max() - pd.Timedelta(days=2)]
+    figure, (states, work) = plt.subplots(2, 1, figsize=(12, 7), sharex=True)
+    states.stackplot(
+        hours.index, hours["ONLINE"], hours["OCCUPIED"], hours["AWAY"], labels=["Online", "Occupied", "Away"]
+    )
+    states.set_ylabel("agents in the state (average)")
+    states.legend(loc="upper left")
+    work.bar(hours.index, hours["handled"], width=1 / 26, color="tab:gray", label="handled conversations")
+    work.set_ylabel("handled conversations per hour")
+    share = work.twinx()
+    share.plot(hours.index, hours["occupancy"] * 100, color="tab:red", linewidth=1.3, label="occupancy")
+    share.set_ylabel("occupancy (%): Occupied over Online or Occupied")
+    share.set_ylim(0, 100)
+    work.tick_params(axis="x", labelrotation=45)
+    figure.suptitle("Per UTC hour: agents Online, Occupied and Away; handled conversations and occupancy")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close("all")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, default=Path("demo/output"), help="where the DuckDB file and chart go")
@@ -160,7 +242,7 @@ def main() -> int:
         source = ab.get_source("source-interval-metrics", config=config, local_executable=SCRIPT, streams=STREAMS)
         say("check")
         source.check()
-        say("Full sync of the five streams (backfill of every interval the API still holds)")
+        say("Full sync of the six streams (backfill of every interval the API still holds, and 14 days of changes)")
         full = source.read(cache=cache, force_full_refresh=True)
         say(f"Full sync landed {full.processed_records} records")
         say("Incremental sync (from the saved state minus the lookback window)")
@@ -169,8 +251,13 @@ def main() -> int:
         summarize(cache, source.name)
     picture = args.output / "wfm_per_skill.png"
     chart(cache, picture)
+    seconds = time_in_state(cache)
+    say(f"Time in each state per agent and 15-minute interval: {len(seconds)} rows, for example")
+    print(seconds.head(6).to_string(index=False), "\n")
+    states = args.output / "wfm_agent_states.png"
+    state_chart(hourly_states(seconds, cache["agent_interval_metrics"].to_pandas()), states)
     say(f"DuckDB file: {cache.db_path}")
-    say(f"Chart: {picture}")
+    say(f"Charts: {picture}, {states}")
     return 0
 
 

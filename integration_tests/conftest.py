@@ -25,7 +25,9 @@ SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
 STREAMS = {
     stream["$parameters"]["name"]: (stream["$parameters"]["grouping"], stream["primary_key"][4])
     for stream in manifest()["streams"]
+    if "grouping" in stream.get("$parameters", {})
 }
+STATUS = "agent_status_changes"
 # Combined groupings, as a user may write them, and the streams they give (the simulator groups by any combination).
 EXTRA_GROUPINGS = ["agent, skill", "agent,agentGroup", "conversation,skill"]
 COMBINED = {
@@ -167,7 +169,7 @@ def catalog(streams: list[str] | None = None, sync_mode: str = "incremental") ->
             {
                 "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
                 "sync_mode": sync_mode,
-                "cursor_field": ["intervalStart"] if sync_mode == "incremental" else [],
+                "cursor_field": [("time" if name == STATUS else "intervalStart")] if sync_mode == "incremental" else [],
                 "destination_sync_mode": "append",
             }
             for name in streams or STREAMS
@@ -308,5 +310,5 @@ def assert_answers_spec_and_discover(command: list[str], tmp_path: Path, env: di
         },
     )
     (catalog,) = [m["catalog"] for m in messages("discover", "--config", config) if m["type"] == "CATALOG"]
-    assert {stream["name"] for stream in catalog["streams"]} == set(STREAMS)
-    assert all(stream["json_schema"]["properties"]["intervalStart"] for stream in catalog["streams"])
+    assert {stream["name"] for stream in catalog["streams"]} == {*STREAMS, STATUS}
+    assert all(stream["json_schema"]["properties"]["accountId"] for stream in catalog["streams"])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from demo.__main__ import STREAMS
+from demo.__main__ import STREAMS, TIME_IN_STATE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,12 +30,14 @@ def count(db: duckdb.DuckDBPyConnection, query: str) -> int:
 def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -> None:
     done = run_demo(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert len(STREAMS) == 5 and "skill_agent_interval_metrics" in STREAMS  # the four, and agent by skill
+    assert len(STREAMS) == 6 and "skill_agent_interval_metrics" in STREAMS  # the four, agent by skill, states
+    assert "agent_status_changes" in STREAMS
     for stream in STREAMS:
         assert stream in done.stdout
     assert "Incremental sync landed" in done.stdout and "Stopped the simulator" in done.stdout
-    chart = tmp_path / "wfm_per_skill.png"
-    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000
+    for chart in (tmp_path / "wfm_per_skill.png", tmp_path / "wfm_agent_states.png"):
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000
+    assert "Time in each state per agent and 15-minute interval" in done.stdout
     with duckdb.connect(str(tmp_path / "interval_metrics.duckdb"), read_only=True) as db:
         for stream in STREAMS:
             rows = count(db, f"select count(*) from liveperson.{stream}")
@@ -71,3 +73,33 @@ def test_the_chart_counts_quiet_hours_as_zero_and_averages_handle_time_as_a_rati
     assert list(hourly["arrivals"]) == [4, 0, 2]  # 09:00 was quiet: a zero, not a gap
     assert list(hourly["handledconversations"]) == [4, 0, 2]
     assert hourly["aht"].iloc[0] == 900 / 4 and pd.isna(hourly["aht"].iloc[1]) and hourly["aht"].iloc[2] == 120
+
+
+def test_time_in_state_splits_each_state_at_interval_boundaries_and_ends_it_at_the_agent_s_next_change() -> None:
+    """The docs page's query: Online from 08:10 to 08:40 (login and default state on one millisecond), Away to
+    08:50, logged out then; a second agent's last change is still open, so not counted."""
+    changes = [
+        (7, "LOGIN", "2026-11-25 08:10:00", -1),
+        (7, "ONLINE", "2026-11-25 08:10:00", 1),
+        (7, "AWAY", "2026-11-25 08:40:00", 2),
+        (7, "OFFLINE", "2026-11-25 08:50:00", 3),
+        (7, "LOGOUT", "2026-11-25 08:50:00", 4),
+        (9, "ONLINE", "2026-11-25 08:20:00", 1),
+    ]
+    with duckdb.connect() as db:
+        db.execute("SET TimeZone = 'UTC'")
+        db.execute("CREATE SCHEMA liveperson")
+        db.execute(
+            "CREATE TABLE liveperson.agent_status_changes "
+            "(agentid BIGINT, status VARCHAR, time TIMESTAMPTZ, sequencenumber BIGINT)"
+        )
+        db.executemany("INSERT INTO liveperson.agent_status_changes VALUES (?, ?, ?, ?)", changes)
+        rows = db.execute(TIME_IN_STATE).fetchall()
+    found = [(agent, f"{start:%H:%M}", status, float(seconds)) for agent, start, status, seconds in rows]
+    assert found == [
+        (7, "08:00", "ONLINE", 300.0),
+        (7, "08:15", "ONLINE", 900.0),
+        (7, "08:30", "AWAY", 300.0),
+        (7, "08:30", "ONLINE", 600.0),
+        (7, "08:45", "AWAY", 300.0),
+    ]

@@ -17,6 +17,7 @@ STREAMS = {
     "agent_group_interval_metrics",
     "agent_interval_metrics",
     "conversation_interval_metrics",
+    "agent_status_changes",
 }
 
 

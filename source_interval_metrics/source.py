@@ -34,7 +34,8 @@ from source_interval_metrics import groupings, inputs, interval_grid, retention,
 from source_interval_metrics.components.response_codes import API_KEYS_REFUSED
 
 MANIFEST = "manifest.yaml"
-CHECK_STREAM = "skill_interval_metrics"
+STATUS_STREAM = "agent_status_changes"
+CHECKED = {"skill_interval_metrics": "interval metrics", STATUS_STREAM: "agent status changes"}
 # The CDK's words when a fresh OAuth token is refused too; ours say what to check.
 CDK_REFUSED_TOKEN = "Refreshed OAuth access token is rejected by the API."
 REFUSED_TOKEN = (
@@ -59,12 +60,14 @@ def connection_specification() -> Mapping[str, Any]:
     return spec
 
 
-def _actionable(message: AirbyteMessage) -> AirbyteMessage:
-    """The message, with the CDK's generic words for a refused refreshed token replaced by what to check."""
-    if message.type == Type.TRACE and message.trace and message.trace.error:
-        if message.trace.error.message == CDK_REFUSED_TOKEN:
-            message.trace.error.message = REFUSED_TOKEN
-    return message
+def _actionable(said: str | None, access_help: str | None) -> str | None:
+    """What LivePerson said, with the CDK's generic words for a refused refreshed token replaced by what to check (what
+    the stream's access needs, where the stream's `access_help` says)."""
+    if said != CDK_REFUSED_TOKEN:
+        return said
+    return (
+        f"LivePerson refused a freshly issued access token (HTTP 401). {access_help}" if access_help else REFUSED_TOKEN
+    )
 
 
 # The worst failure decides the sync's: the user must act, then a bug, then "try again later".
@@ -161,7 +164,9 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Find the hosts, sign in, read one entry of the last hour; a failure names the step and what to do."""
+        """Find the hosts, sign in, and read one entry of the last hour of each stream the manifest's `check` names: a
+        failure names the step and what to do. Interval metrics must be readable; where agent status changes are not
+        (an account may lack that permission), the check succeeds and says so."""
         try:
             self._configure_for(config)
         except AirbyteTracedException as error:
@@ -174,29 +179,46 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             return AirbyteConnectionStatus(
                 status=Status.FAILED, message=f"Finding the account's hosts failed: {error.message}"
             )
-        requester = self._requester_asking_for_one_entry()
-        steps = (
-            ("Signing in", lambda: requester.get_authenticator().get_auth_header()),
-            ("Reading interval metrics", lambda: self._read_the_last_hour(requester)),
-        )
-        for step, action in steps:
+        requesters = {
+            name: self._requester_asking_for_one_entry(name) for name in self._source_config["check"]["stream_names"]
+        }
+        try:
+            next(iter(requesters.values())).get_authenticator().get_auth_header()
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=f"Signing in failed: {error.message}")
+        unreadable = []
+        for name, requester in requesters.items():
             try:
-                action()
+                self._read_the_last_hour(requester, name)
             except AirbyteTracedException as error:
-                return AirbyteConnectionStatus(status=Status.FAILED, message=f"{step} failed: {error.message}")
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+                said = _actionable(error.message, self._access_help(name))
+                if name != STATUS_STREAM:
+                    return AirbyteConnectionStatus(
+                        status=Status.FAILED, message=f"Reading {CHECKED[name]} failed: {said}"
+                    )
+                unreadable.append(f"{name} cannot be read: {said}")
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=" ".join(unreadable) or None)
 
-    def _requester_asking_for_one_entry(self) -> HttpRequester:
-        """The skill stream's requester, as the manifest declares it, with a page size of one."""
-        (stream,) = [stream for stream in self.resolved_manifest["streams"] if stream["name"] == CHECK_STREAM]
-        definition = stream["retriever"]["requester"]
+    def _access_help(self, stream_name: str) -> str | None:
+        """What the stream's access needs beyond the rest, as its `$parameters` say (`access_help`)."""
+        for stream in self.resolved_manifest["streams"]:
+            if stream["name"] == stream_name and stream.get("$parameters", {}).get("access_help"):
+                return str(stream["$parameters"]["access_help"])
+        return None
+
+    def _requester_asking_for_one_entry(self, name: str) -> HttpRequester:
+        """The stream's requester, as the manifest declares it (the interval streams' with a page size of one)."""
+        (stream,) = [stream for stream in self.resolved_manifest["streams"] if stream["name"] == name]
         requester: HttpRequester = ModelToComponentFactory().create_component(
-            CustomRequesterModel, definition, {**self._checked_config, "page_size": 1}, name=CHECK_STREAM
+            CustomRequesterModel,
+            stream["retriever"]["requester"],
+            {**self._checked_config, "page_size": 1},
+            name=name,
         )
         return requester
 
     @staticmethod
-    def _read_the_last_hour(requester: HttpRequester) -> None:
+    def _read_the_last_hour(requester: HttpRequester, name: str) -> None:
         end = interval_grid.floor(dt.datetime.now(dt.UTC), 60)
         window = StreamSlice(
             partition={},
@@ -205,8 +227,9 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                 "end_time": interval_grid.rfc3339(end - dt.timedelta(seconds=1)),
             },
         )
+        one_change = {"next_page_token": {"offset": "0", "limit": "1"}} if name == STATUS_STREAM else None
         # A 400 refusing a metric for the grouping is asked again without it, as reads are: the connection is good.
-        requester.send_request(stream_slice=window)
+        requester.send_request(stream_slice=window, next_page_token=one_change)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._configure_for(config)
@@ -226,6 +249,9 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         try:
             for message in super().read(logger, config, catalog, state):
                 error = message.trace.error if message.type == Type.TRACE and message.trace else None
+                if error:
+                    stream_name = error.stream_descriptor.name if error.stream_descriptor else ""
+                    error.message = _actionable(error.message, self._access_help(stream_name))
                 if error and error.stream_descriptor:
                     stream = error.stream_descriptor.name
                     if stream in failures and failures[stream].message == error.message:
@@ -233,7 +259,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                     failures.setdefault(stream, error)
                 if error and error.failure_type != FailureType.system_error:
                     error.stack_trace = None  # an expected condition, said in one line, not a bug
-                yield _actionable(message)
+                yield message
         except AirbyteTracedException as error:
             if not failures:
                 raise
@@ -262,6 +288,8 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         now = dt.datetime.now(dt.UTC)
         for configured in catalog.streams:
             name = configured.stream.name
+            if not name.endswith("_interval_metrics"):
+                continue  # how long LivePerson keeps status changes is learned from its answers
             warning = retention.unreadable_warning(name, self._checked_config, saved.get(name), now)
             if warning:
                 self.logger.warning(warning)

@@ -24,6 +24,8 @@ DOMAIN_API = "https://api.liveperson.net"
 AGENT_ACTIVITY_HOST = "va.agentactivity.liveperson.net"
 SENTINEL_HOST = "va.sentinel.liveperson.net"
 METRICS_URL = f"https://{AGENT_ACTIVITY_HOST}/api/account/{ACCOUNT}/interval-metrics"
+STATUS_URL = f"https://{AGENT_ACTIVITY_HOST}/api/v2/account/{ACCOUNT}/status-changes"
+STATUS = "agent_status_changes"
 TOKEN = "token-for-tests-0001"
 STREAMS = {
     "skill_interval_metrics": (
@@ -105,6 +107,42 @@ def mock_daily_windows(http_mocker: HttpMocker, stream: str, start: dt.datetime,
         stop = min(start + dt.timedelta(days=1), end)
         http_mocker.get(metrics_request(stream, f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{stop:%Y-%m-%dT%H:%M:%SZ}"), page([]))
         start = stop
+
+
+def status_request(start: str, end: str, offset: str = "0", limit: str = "20000") -> HttpRequest:
+    """The request for the status-changes window from `start` to `end`: a second more before it."""
+    before = dt.datetime.fromisoformat(start.replace("Z", "+00:00")) - dt.timedelta(seconds=1)
+    query = {"v": "2", "source": "airbyte", "from": f"{before:%Y-%m-%dT%H:%M:%SZ}", "to": end}
+    return HttpRequest(STATUS_URL, query_params={**query, "offset": offset, "limit": limit})
+
+
+def change(
+    time: str, agent_id: Any = 3252247132, sequence: Any = 2, kind: Any = 1, sub: Any = 2, **fields: Any
+) -> dict[str, Any]:
+    """A status change as LivePerson's v2 sends it (an online change without a reason, unless `fields` say else)."""
+    return {
+        "agentId": agent_id,
+        "employeeId": "543acbc",
+        "agentLoginName": "ana@example.com",
+        "agentUserName": "ana",
+        "agentGroupId": 12345,
+        "time": time,
+        "sessionId": 30376039,
+        "sequenceNumber": sequence,
+        "statusType": kind,
+        "statusSubType": sub,
+        "statusReasonId": 0,
+        "statusReasonText": "",
+        "prevStatusChangeTime": "2026-11-25T01:00:00.000Z",
+        **fields,
+    }
+
+
+def status_page(changes: list[dict[str, Any]], next_href: str | None = None, status: int = 200) -> HttpResponse:
+    references = [{"rel": "self", "href": "http://example/self"}]
+    if next_href:
+        references.append({"rel": "next", "href": next_href})
+    return HttpResponse(json.dumps({"_metadata": {"references": references}, "stateChanges": changes}), status)
 
 
 def entry(start: str, end: str, **fields: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`check`: find the hosts, sign in, read one entry of the last completed hour; a failure names the step."""
+"""`check`: find the hosts, sign in, read one entry of the last completed hour of interval metrics and of status
+changes; a failure names the step, and status changes that cannot be read are said, not failed."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from unit_tests.conftest import (
     metrics_request,
     mock_sign_in,
     page,
+    status_page,
+    status_request,
 )
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
+LAST_HOUR_OF_CHANGES = status_request("2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", limit="1")
 
 
 def check(cfg: dict[str, Any]) -> tuple[Status, str | None]:
@@ -35,7 +39,23 @@ def test_check_reads_one_entry_of_the_last_completed_hour() -> None:
     with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"), page([]))
+        http_mocker.get(LAST_HOUR_OF_CHANGES, status_page([]))
         assert check(config()) == (Status.SUCCEEDED, None)
+
+
+@freeze_time(NOW)
+def test_check_succeeds_and_says_so_when_status_changes_need_a_permission_the_key_lacks() -> None:
+    with VerifiedHttpMocker() as http_mocker:
+        mock_sign_in(http_mocker)
+        http_mocker.get(metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"), page([]))
+        http_mocker.get(LAST_HOUR_OF_CHANGES, status_page([], status=403))
+        status, message = check(config())
+    assert status == Status.SUCCEEDED
+    assert message == (
+        "agent_status_changes cannot be read: LivePerson denied access to account 123456 (HTTP 403: no message). "
+        "Reading agent status changes needs the Data > Workforce Management > Agent Status Changes permission: add "
+        "it to the OAuth 2.0 application (or API key) in the Management Console. The other streams sync without it."
+    )
 
 
 @freeze_time(NOW)
@@ -92,4 +112,5 @@ def test_check_succeeds_when_liveperson_refuses_only_a_metric_for_the_grouping(h
     http_mocker.get(metrics_request(*last_hour, pageSize="1"), HttpResponse(json.dumps(refusal), 400))
     without_closed = STREAMS[SKILL][1].replace(",closedConversations", "")
     http_mocker.get(metrics_request(*last_hour, pageSize="1", metrics=without_closed), page([]))
+    http_mocker.get(LAST_HOUR_OF_CHANGES, status_page([]))
     assert check(config()) == (Status.SUCCEEDED, None)

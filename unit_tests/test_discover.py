@@ -1,4 +1,4 @@
-"""The catalog the contract promises: four streams, their primary keys, cursor and sync modes; `num_workers`."""
+"""The catalog the contract promises: five streams, their primary keys, cursor and sync modes; `num_workers`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,18 @@ PRIMARY_KEYS = {
 def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
     cfg = config()
     streams = {s.name: s for s in discover(SourceIntervalMetrics(None, cfg, None), cfg).catalog.catalog.streams}
-    assert set(streams) == set(PRIMARY_KEYS)
+    assert set(streams) == {*PRIMARY_KEYS, "agent_status_changes"}
+    changes = streams["agent_status_changes"]
+    assert changes.source_defined_primary_key == [
+        ["accountId"],
+        ["agentId"],
+        ["time"],
+        ["statusType"],
+        ["statusSubType"],
+        ["sequenceNumber"],
+    ]
+    assert (changes.source_defined_cursor, changes.default_cursor_field) == (True, ["time"])
+    assert set(changes.supported_sync_modes) == {SyncMode.full_refresh, SyncMode.incremental}
     for name, dimension in PRIMARY_KEYS.items():
         stream = streams[name]
         assert stream.source_defined_primary_key == [

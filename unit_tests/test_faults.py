@@ -258,11 +258,13 @@ def test_a_from_older_than_liveperson_keeps_starts_at_the_oldest_interval_it_kee
 def test_a_window_liveperson_keeps_nothing_of_is_left_with_a_warning_not_a_failure(
     said: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Where the refusal says nothing usable, the window's latest interval is asked first: refused too, the whole
-    window is gone, at the cost of one request."""
+    """Where the refusal names a limit after the window's end, the whole window is gone and nothing more is asked;
+    where it says nothing usable, the window's latest interval is asked first: refused too, the whole window is
+    gone, at the cost of one request."""
     refused = HttpResponse(json.dumps({"message": "Invalid request", "causes": [said]}), 400)
     with VerifiedHttpMocker() as http_mocker:
-        http_mocker.get(metrics_request(SKILL, "2026-11-25T09:45:00Z", WINDOW[1]), refused)
+        if "09:50" not in said:
+            http_mocker.get(metrics_request(SKILL, "2026-11-25T09:45:00Z", WINDOW[1]), refused)
         output = sync(http_mocker, refused)
     assert not output.errors and output.records == []
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]

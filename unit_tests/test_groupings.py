@@ -72,10 +72,10 @@ def test_the_schema_is_derived_from_the_dimensions() -> None:
     assert schema["properties"]["agentId"]["type"] == "integer"
 
 
-def test_discover_lists_the_four_streams_and_one_per_combination() -> None:
+def test_discover_lists_the_five_streams_and_one_per_combination() -> None:
     cfg = config(extra_groupings=["agent, skill", "conversation,skill"])
     streams = {s.name: s for s in discover(SourceIntervalMetrics(None, cfg, None), cfg).catalog.catalog.streams}
-    assert len(streams) == 6
+    assert len(streams) == 7
     combined = streams["skill_agent_interval_metrics"]
     assert combined.source_defined_primary_key == [
         ["accountId"],

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from integration_tests.simulator import data
+from integration_tests.simulator import data, status_api
 from integration_tests.simulator.server import (
     FAULT_ANSWERS,
     MAX_WINDOW,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DOMAIN_ONE = re.compile(r"^/api/account/([^/]+)/service/([^/]+)/baseURI\.json$")
 DOMAIN_ALL = re.compile(r"^/api/account/([^/]+)/service/baseURI\.json$")
 METRICS = re.compile(r"^/api/account/([^/]+)/interval-metrics$")
+STATUS_CHANGES = re.compile(r"^/api/v2/account/([^/]+)/status-changes$")
 TOKEN = re.compile(r"^/sentinel/api/v2/account/([^/]+)/app/token$")
 DURATIONS = (15, 30, 60, 1440)
 
@@ -69,6 +70,8 @@ class Routes(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if match := METRICS.match(path):
             return self._interval_metrics(match.group(1))
+        if match := STATUS_CHANGES.match(path):
+            return self._status_changes(match.group(1))
         if match := DOMAIN_ONE.match(path):
             return self._domain(match.group(1), match.group(2))
         if match := DOMAIN_ALL.match(path):
@@ -160,6 +163,26 @@ class Routes(BaseHTTPRequestHandler):
             return self._send(200, {"metadata": page["metadata"]})
         self.sim.count("pages")
         self._send(200, page)
+
+    def _status_changes(self, account: str) -> None:
+        s = self.sim.settings
+        self.sim.count("status_changes")
+        if s.latency:
+            time.sleep(s.latency)
+        problem = self.sim.authorized(
+            "GET", f"http://{self.headers.get('Host', self.sim.host)}{self.path}", dict(self.headers)
+        )
+        if problem:
+            return self._send(401, {"message": f"Unauthorized: {problem}"})
+        if account != s.account:
+            return self._send(403, {"message": f"Invalid Account id {account}"})
+        fault = self.sim.next_fault()
+        if fault:
+            headers = {"Retry-After": str(s.retry_after)} if fault == 429 else {}
+            return self._send(fault, {"message": FAULT_ANSWERS.get(fault, "Error")}, headers)
+        query = self._query()
+        self.sim.status_requests.append(query)
+        self._send(*status_api.answer(self.sim, account, query, self.headers.get("Host", self.sim.host)))
 
     def _truth(self) -> None:
         query = self._query()

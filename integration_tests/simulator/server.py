@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
-from integration_tests.simulator import data
+from integration_tests.simulator import data, status
 from integration_tests.simulator.oauth1 import ApiKeys
 
 API_PATH = "/api/account/{account}/interval-metrics"
@@ -81,7 +81,19 @@ class Settings:
     # names `from` and the limit, as a duration ("within the past 20 hours"), as a time ("not before <RFC 3339>") or
     # not at all ("unsaid": "outside the data retention period")
     history_hours: float = 0.0
-    history_refusal: str = "duration"
+    history_refusal: str = "duration"  # also how a too old `from` for status changes is refused
+    # Agent status changes (Get Status Changes, v2); where its page leaves a point open, one setting per reading:
+    status_permission: bool = True  # the key has Data > Workforce Management > Agent Status Changes
+    status_denial: int = 401  # how a key without it is refused: 401 (as documented) or 403
+    status_window: str = "half_open"  # which changes a window holds: [from, to); "closed": [from, to]; "open_start"
+    status_order: str = "time"  # "agent": by agent, then time; "shuffled": no order
+    status_paging_end: str = "no_next"  # "empty_page": the last page with records names a next page, which is empty
+    status_link: str = "published"  # `next` as published (http://host, no `v`); "with_v"; "other_host"
+    status_max_limit: int = 5000  # the largest `limit` (a larger one is refused with a 400 naming it)
+    status_history_days: float = 183  # how far back `from` may go (older revisions: 13 months)
+    status_reason_form: str = "zero"  # no reason as 0 and ""; "minus_one": -1 and null; "absent": no fields
+    status_millis_as: str = "string"  # the timeframe's `*L` as strings or numbers
+    status_late_seconds: int = 0  # every fifth change shows up only this long after it happened
 
 
 class Simulator:
@@ -91,6 +103,7 @@ class Simulator:
         self.settings = settings or Settings()
         self.stats: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
+        self.status_requests: list[dict[str, Any]] = []
         self._tokens: dict[str, float] = {}
         self.issued_tokens: list[str] = []
         self._nonces: set[tuple[str, str]] = set()
@@ -100,6 +113,7 @@ class Simulator:
         self._shapeless: set[str] = set()
         self._self_links: Counter[str] = Counter()
         self.answered: list[dict[str, Any]] = []  # the interval-metrics queries answered 200 or 202
+        self.status_answered: list[dict[str, Any]] = []  # the status-changes queries answered 200
         self._server = ThreadingHTTPServer((address, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -161,6 +175,11 @@ class Simulator:
                 self.settings.conversations_per_day,
             )
         )
+
+    def status_changes(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """Every status change with `start_ms` <= time < `end_ms`, in the API's v2 form with every field present, as
+        the API will show it once late changes have shown up (do not change them)."""
+        return status.changes_between(self.settings.account, start_ms, end_ms)
 
     # --- request handling ---------------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """What LivePerson answers: the body (decoded once per answer), its message and causes, the request it answers, and
-whether it is a page of intervals that moves on."""
+whether it is a page (of intervals or status changes) that moves on."""
 
 from __future__ import annotations
 
@@ -64,17 +64,30 @@ def api_causes(response: requests.Response) -> str:
     return " ".join(" ".join(parts).split())
 
 
-def page_problem(body: Mapping[str, Any] | None) -> str | None:
-    """What keeps a 200 body from being a page of intervals, or None when it is one (an empty page is one)."""
+def page_problem(body: Mapping[str, Any] | None, records: str = "intervals") -> str | None:
+    """What keeps a 200 body from being a page of `records` (`intervals`, or `stateChanges` for status changes), or
+    None when it is one (an empty page is one)."""
     if body is None:
         return "a body that is not a JSON object"
-    entries = body.get("intervals")
+    entries = body.get(records)
     if not isinstance(entries, list):
-        return "a body without an `intervals` array"
+        return f"a body without {'an' if records[0] in 'aeiou' else 'a'} `{records}` array"
     for entry in entries:
-        timeframe = entry.get("timeframe") if isinstance(entry, Mapping) else None
-        if not isinstance(timeframe, Mapping) or time_of(timeframe, "from") is None:
-            return "an interval without a usable `timeframe.from`"
+        if records == "intervals":
+            timeframe = entry.get("timeframe") if isinstance(entry, Mapping) else None
+            if not isinstance(timeframe, Mapping) or time_of(timeframe, "from") is None:
+                return "an interval without a usable `timeframe.from`"
+        elif not isinstance(entry, Mapping) or not isinstance(entry.get("time"), str | int):
+            return "a status change without a `time`"
+    return None
+
+
+def next_reference(body: Mapping[str, Any] | None) -> str | None:
+    """The `next` link of a status-changes page (`_metadata.references`), or None."""
+    references = ((body or {}).get("_metadata") or {}).get("references")
+    for reference in references if isinstance(references, list) else ():
+        if isinstance(reference, Mapping) and reference.get("rel") == "next" and reference.get("href"):
+            return str(reference["href"])
     return None
 
 
@@ -87,11 +100,12 @@ def asked_query(response: requests.Response) -> dict[str, str]:
 def page_asked_again(response: requests.Response) -> str | None:
     """The next page an answer names when it is the page just asked for (by `offset`, that or an earlier one): "not
     ready yet, ask again", not a step forward. None when the answer moves on, or names no next page."""
-    paging = ((decoded(response) or {}).get("metadata") or {}).get("paging") or {}
+    body = decoded(response)
+    paging = ((body or {}).get("metadata") or {}).get("paging") or {}
     asked, next_page_key, next_ref = (
         asked_query(response),
         paging.get("nextPageKey"),
-        (paging.get("refs") or {}).get("next"),
+        (paging.get("refs") or {}).get("next") or next_reference(body),
     )
     if next_page_key:
         return f"pageKey={next_page_key}" if str(next_page_key) == asked.get("pageKey") else None

@@ -1,4 +1,5 @@
-"""Paging through one window: `nextPageKey`, else `refs.next`, through empty pages; a 202 asks for what is done."""
+"""Paging through one window: for interval metrics `nextPageKey`, else `refs.next`, through empty pages, and a 202 asks
+for what is done; for status changes the `next` reference, until there is none or a page is empty."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answer import asked_query, decoded, response_body
+from source_interval_metrics.components.answer import asked_query, decoded, next_reference, response_body
 from source_interval_metrics.interval_grid import one_second_before, time_of
 from source_interval_metrics.retry import SERVER_PAUSES
 
@@ -183,3 +184,31 @@ class NextPageKeyOrNextRef(PaginationStrategy):
                 failure_type=FailureType.system_error,
             )
         return page
+
+
+@dataclass
+class NextReference(NextPageKeyOrNextRef):
+    """Follows the `next` of `_metadata.references` by its `offset` and `limit` alone (never its host, scheme or other
+    parameters: the request keeps its own, `v=2` among them); stops where there is none, or after an empty page (an
+    offset past the last record). The window's `from`, where LivePerson keeps less history, is kept as above."""
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Record | None,
+        last_page_token_value: Any | None = None,
+        page_size_override: int | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> Mapping[str, Any] | None:
+        body = response_body(response)
+        link = next_reference(body)
+        if not link or not body.get("stateChanges"):
+            return None
+        page = {name: value for name, value in parse_qsl(urlsplit(link).query) if name in ("offset", "limit")}
+        if not page.get("offset", "").isdigit():
+            raise AirbyteTracedException(
+                message=f"{self._stream}: LivePerson's next-page link has no usable offset ({link}).",
+                failure_type=FailureType.system_error,
+            )
+        return {**page, **self._window(last_page_token_value or {}, response, stream_slice)}

@@ -1,7 +1,11 @@
-"""From LivePerson's answer to the contract's records: one flat record per entry, kept if it starts in the window."""
+"""From LivePerson's answers to the contract's records: one flat record per interval entry, kept if it starts in the
+window; one record per status change, kept once if it happened in the window."""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -12,7 +16,7 @@ from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilte
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_interval_metrics.components.answer import response_body
-from source_interval_metrics.interval_grid import CURSOR_FIELD, time_of
+from source_interval_metrics.interval_grid import CURSOR_FIELD, from_epoch, parse, time_of
 
 INTEGER_ID_FIELDS = frozenset({"skillId", "agentGroupId", "agentId"})
 COUNTS = frozenset(
@@ -106,3 +110,112 @@ class IntervalStartInWindowFilter(RecordFilter):
             start = record.get(CURSOR_FIELD)
             if start is not None and first <= start <= last:
                 yield record
+
+
+STATUS_INTEGERS = (
+    "agentId",
+    "agentGroupId",
+    "sessionId",
+    "sequenceNumber",
+    "statusType",
+    "statusSubType",
+    "statusReasonId",
+)
+STATUS_NAMES: dict[tuple[Any, Any], str] = {
+    (3, 0): "LOGIN",
+    (4, 0): "LOGOUT",
+    (1, 1): "OFFLINE",
+    (1, 2): "ONLINE",
+    (1, 3): "OCCUPIED",
+    (1, 4): "AWAY",
+}
+NO_REASON = (None, "", 0, -1)
+STATUS_KEY = ("agentId", "time", "statusType", "statusSubType", "sequenceNumber")
+WINDOWS_REMEMBERED = 32  # windows whose status changes are remembered (more than ever run at once)
+
+
+def utc_millis(value: Any) -> Any:
+    """An RFC 3339 date-time (or epoch milliseconds) as UTC with a `Z` and milliseconds; anything else as it is."""
+    if isinstance(value, str) and len(value) == 24 and value[19] == "." and value[23] == "Z" and value[10] == "T":
+        return value  # already so, as LivePerson sends it
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            moment = from_epoch(value / 1000)
+        elif isinstance(value, str) and value:
+            moment = parse(value).astimezone(dt.UTC)
+        else:
+            return value
+    except (ValueError, OverflowError, OSError):
+        return value
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class StatusChangeRecords(RecordExtractor):
+    """Turns each entry of `stateChanges` into the contract's record: ids as integers, times as UTC with
+    milliseconds, a `status` label, null reason fields where there is no reason (whatever form says so), `accountId`."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        account = str(self.config["account_id"])
+        for change in response_body(response).get("stateChanges") or ():
+            yield self.record(change, account)
+
+    @staticmethod
+    def record(change: Mapping[str, Any], account: str) -> MutableMapping[str, Any]:
+        record: dict[str, Any] = {"accountId": account, **change}
+        for name in STATUS_INTEGERS:
+            if name in record:
+                record[name] = _as_count(_as_integer_id(record[name]))
+        record["time"] = utc_millis(record.get("time"))
+        record["prevStatusChangeTime"] = utc_millis(record.get("prevStatusChangeTime")) or None
+        record["status"] = STATUS_NAMES.get((record.get("statusType"), record.get("statusSubType")), "UNKNOWN")
+        if record.get("statusReasonId") in NO_REASON:
+            record["statusReasonId"] = record["statusReasonText"] = None
+        else:
+            record["statusReasonText"] = record.get("statusReasonText") or None
+        return record
+
+
+@dataclass
+class ChangesInWindow(RecordFilter):
+    """Keeps the status changes that happened in the window's [start, end + 1 s), each once: the request asks a second
+    more on each side, so that every reading of `from` and `to` gives the window's changes, and offset pages over a
+    window that is still being written may repeat one."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._seen: OrderedDict[tuple[str, str], set[tuple[Any, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        if not stream_slice or "start_time" not in stream_slice:
+            yield from records
+            return
+        window = (stream_slice["start_time"], stream_slice["end_time"])
+        first = utc_millis(window[0])
+        end = utc_millis(int((parse(window[1]).timestamp() + 1) * 1000))
+        with self._lock:
+            if not next_page_token or window not in self._seen:  # the window's first page
+                self._seen[window] = set()
+                while len(self._seen) > WINDOWS_REMEMBERED:
+                    self._seen.popitem(last=False)
+            seen = self._seen[window]
+        for record in records:
+            moment = record.get("time")
+            if not isinstance(moment, str) or not first <= moment < end:
+                continue
+            key = tuple(record.get(name) for name in STATUS_KEY)
+            with self._lock:
+                if key in seen:
+                    continue
+                seen.add(key)
+            yield record

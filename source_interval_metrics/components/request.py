@@ -42,6 +42,24 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
     return named if len(named) < len(asked) else ()
 
 
+# A 400 naming the largest page size: "limit: must be less than or equal to 100", "maximum limit is 5000".
+_LARGEST_LIMIT = re.compile(
+    r"\blimit\b[^.;\d]{0,60}?(?:less than or equal to|at most|not exceed|maximum(?: is| of)?|max(?:imum)?:?|<=|up to)"
+    r"\s*(\d+)|\bmaximum limit\b[^.;\d]{0,20}?(\d+)",
+    re.IGNORECASE,
+)
+
+
+def largest_limit(response: requests.Response) -> int | None:
+    """The largest `limit` a 400 names, when the request asked for more; else None."""
+    match = _LARGEST_LIMIT.search(api_causes(response))
+    asked = asked_query(response).get("limit", "")
+    if not match or not asked.isdigit():
+        return None
+    largest = int(match.group(1) or match.group(2))
+    return largest if 0 < largest < int(asked) else None
+
+
 # A 400 about how far back `from` may go: one clause naming `from` and how old it may be.
 _HISTORY_REFUSAL = re.compile(
     r"\bfrom\b[^.;]*\b(within|past|older|oldest|earliest|before|retention|history|ago)\b"
@@ -80,9 +98,13 @@ def oldest_kept(said: str, now: dt.datetime) -> dt.datetime | None:
 class AgentActivityRequester(HttpRequester):
     """The manifest's HttpRequester at the account's Agent Activity host, which sends a request again at once without
     a metric LivePerson refuses for the stream's grouping (and leaves it out of the stream's later requests, with one
-    WARN), or from the oldest interval LivePerson says it keeps when it refuses a window's `from` as too old (a WARN
-    names what can no longer be read; a window it keeps nothing of ends empty). It takes `request_parameters` and
-    `request_headers` itself: the CDK hands a custom requester only the fields it declares."""
+    WARN), with the largest page size a 400 names (for the rest of the sync), or from the oldest moment LivePerson
+    says it keeps when it refuses a window's `from` as too old (a WARN names what can no longer be read; a window it
+    keeps nothing of ends empty, and later windows as old are not asked). It takes `request_parameters` and
+    `request_headers` itself: the CDK hands a custom requester only the fields it declares. The stream's
+    `$parameters` name its records (`records_named`), the history its method page documents (`documented_history`,
+    empty when a refusal is no surprise) and the step of its oldest-moment search (`history_step_minutes`, else the
+    interval length)."""
 
     parameters: InitVar[Mapping[str, Any]]
     request_parameters: Mapping[str, str] = field(default_factory=dict)
@@ -97,6 +119,12 @@ class AgentActivityRequester(HttpRequester):
         )
         super().__post_init__(parameters)
         self._refused: dict[str, str] = {}  # metric -> LivePerson's reason, for this stream, for the whole sync
+        self._largest_limit: int | None = None
+        self._refused_before: dt.datetime | None = None  # the latest `from` LivePerson refused as too old
+        self._unread_from: dt.datetime | None = None  # the start of the oldest window it refused
+        self._documented = str(parameters.get("documented_history", "the 14 days its method page documents"))
+        self._records_named = str(parameters.get("records_named", "intervals"))
+        self._step_minutes = parameters.get("history_step_minutes")
         self._lock = threading.Lock()
 
     def get_url_base(
@@ -119,9 +147,11 @@ class AgentActivityRequester(HttpRequester):
             stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
         )
         with self._lock:
-            refused = set(self._refused)
+            refused, largest = set(self._refused), self._largest_limit
         if refused and isinstance(params.get("metrics"), str):
             params["metrics"] = ",".join(metric for metric in params["metrics"].split(",") if metric not in refused)
+        if largest and str(params.get("limit", "")).isdigit() and int(params["limit"]) > largest:
+            params["limit"] = str(largest)
         return params
 
     def send_request(  # type: ignore[override]  # the CDK's signature, keyword arguments passed through
@@ -131,6 +161,10 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> requests.Response | None:
+        with self._lock:
+            refused_before = self._refused_before
+        if refused_before and stream_slice and not next_page_token and parse(stream_slice["end_time"]) < refused_before:
+            return None  # LivePerson has refused a later `from` as too old: this window is gone too
         response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
         if response is not None and response.status_code == 400 and stream_slice is not None:
             return self._from_the_oldest_kept(response, stream_state, stream_slice, next_page_token, **kwargs)
@@ -143,13 +177,25 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        """The answer to the request, sent again at once without each metric LivePerson refuses."""
+        """The answer to the request, sent again at once without each metric LivePerson refuses, and with its largest
+        page size when it refuses a larger one."""
         while True:
             response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
-            refused = refused_metrics(response) if response is not None and response.status_code == 400 else ()
-            if not refused:
+            if response is None or response.status_code != 400:
                 return response
-            self._refuse(refused, api_causes(response))  # type: ignore[arg-type]  # a 400 was answered
+            refused, largest = refused_metrics(response), largest_limit(response)
+            if refused:
+                self._refuse(refused, api_causes(response))
+            elif largest:
+                self._limit_to(largest, api_causes(response))
+            else:
+                return response
+
+    def _limit_to(self, largest: int, reason: str) -> None:
+        with self._lock:
+            if self._largest_limit is None or largest < self._largest_limit:
+                self._largest_limit = largest
+                logger.info(f"{self.name}: LivePerson takes at most {largest} records a page ({reason}); asking so.")
 
     def _refuse(self, metrics: tuple[str, ...], reason: str) -> None:
         with self._lock:
@@ -172,13 +218,15 @@ class AgentActivityRequester(HttpRequester):
         """The window's first page from the oldest interval LivePerson keeps: from where its refusal says (an age or a
         time), else found by halving the window down to one interval (a request each, the latest interval first). A
         WARN names what can no longer be read; a window LivePerson keeps none of ends with the refusal, empty."""
-        step = dt.timedelta(minutes=int(self.config["interval_duration"]))
+        step = dt.timedelta(minutes=int(self._step_minutes or self.config["interval_duration"]))
         said, refused_at = api_causes(refusal), parse(window["start_time"])
         boundary = parse(window["end_time"]) + dt.timedelta(seconds=1)
         oldest = oldest_kept(said, dt.datetime.now(dt.UTC))
         named = ceil(oldest + SAFETY_MARGIN, int(step.total_seconds()) // 60) if oldest else None
         kept_from, kept = boundary, cast(requests.Response | None, refusal)
-        if named is not None and refused_at < named < boundary:
+        if named is not None and named >= boundary:
+            refused_at = named  # the whole window is older than LivePerson keeps, and so is every earlier one
+        elif named is not None and refused_at < named:
             answer = self._asked_from(named, stream_state, window, next_page_token, **kwargs)
             if _refuses_history(answer):
                 refused_at = named
@@ -190,6 +238,8 @@ class AgentActivityRequester(HttpRequester):
             searching = not _refuses_history(answer)
             if searching:
                 kept_from, kept = boundary - step, answer
+            else:
+                refused_at = boundary - step
         while searching and kept_from - refused_at > step:
             middle = _halfway(refused_at, kept_from, step)
             answer = self._asked_from(middle, stream_state, window, next_page_token, **kwargs)
@@ -197,11 +247,15 @@ class AgentActivityRequester(HttpRequester):
                 refused_at = middle
             else:
                 kept_from, kept = middle, answer
-        readable = kept_from < boundary
+        with self._lock:
+            self._refused_before = max(filter(None, (self._refused_before, refused_at)))
+            self._unread_from = min(filter(None, (self._unread_from, parse(window["start_time"]))))
+            unread_from = self._unread_from
+        kept_less = f"keeps less history than {self._documented}" if self._documented else "no longer keeps them"
         logger.warning(
-            f"{self.name}: LivePerson keeps less history than the 14 days its method page documents ({said}). "
-            f"The intervals from {window['start_time']} to {rfc3339(kept_from)} can no longer be read"
-            + (f"; this window starts at {rfc3339(kept_from)}." if readable else ".")
+            f"{self.name}: LivePerson {kept_less} ({said}). The {self._records_named} from {rfc3339(unread_from)} "
+            f"to {rfc3339(kept_from)} can no longer be read"
+            + (f"; this window starts at {rfc3339(kept_from)}." if kept_from < boundary else ".")
         )
         return kept
 

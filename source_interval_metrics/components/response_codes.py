@@ -24,7 +24,7 @@ from source_interval_metrics.components.answer import (
     page_asked_again,
     page_problem,
 )
-from source_interval_metrics.components.request import history_refused, refused_metrics
+from source_interval_metrics.components.request import history_refused, largest_limit, refused_metrics
 from source_interval_metrics.retry import RATE_LIMIT_CAP, RATE_LIMIT_RETRIES, SERVER_PAUSES
 
 logger = logging.getLogger("airbyte")
@@ -34,7 +34,7 @@ CDK_EXTRA_SECOND = 1.0  # the CDK's HTTP client sleeps one second more than the 
 # A 400 whose message names a request parameter the config sets, or the window, is the config's to fix.
 CONFIG_CAUSED = re.compile(
     r"\b(metrics?|grouping|handleTimeModel|intervalDuration|pageSize|source|includeBotSkills|from|to|fromL|toL|"
-    r"timeframe|two weeks|account)\b",
+    r"timeframe|two weeks|account|limit|offset)\b",
     re.IGNORECASE,
 )
 INSTALL_OAUTH2 = (
@@ -60,14 +60,21 @@ class LivePersonResponseCodes(DefaultErrorHandler):
     """What the manifest's response filters cannot say, classified only: a 200 that is not a page of intervals, or
     whose next page is itself (retried), a 202 (for the paginator), a 400 (a refused metric or a too old `from`, let
     by for the requester to send again; else a config or system error) and a 401 (renew an OAuth 2.0 token; refuse
-    API keys: a response filter's predicate cannot see the config). Everything else goes to the manifest's filters."""
+    API keys: a response filter's predicate cannot see the config). Everything else goes to the manifest's filters.
+    The stream's `$parameters` name its records' field (`records`) and what its access needs (`access_help`)."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._records = str(parameters.get("records", "intervals"))
+        self._stream_access = f" {parameters['access_help']}" if parameters.get("access_help") else ""
+        self._access_help = self._stream_access.strip() or ACCESS_HELP  # what this stream's access needs
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if not isinstance(response_or_exception, requests.Response):
             return super().interpret_response(response_or_exception)
         response, status = response_or_exception, response_or_exception.status_code
         if status == 200:
-            problem = page_problem(decoded(response))
+            problem = page_problem(decoded(response), self._records)
             if problem:
                 return _resolution(
                     ResponseAction.RETRY, FailureType.transient_error, f"LivePerson answered HTTP 200 with {problem}."
@@ -90,23 +97,23 @@ class LivePersonResponseCodes(DefaultErrorHandler):
                 return _resolution(
                     ResponseAction.FAIL,
                     FailureType.config_error,
-                    f"LivePerson refused the API keys (HTTP 401: {said}). {API_KEYS_REFUSED}",
+                    f"LivePerson refused the API keys (HTTP 401: {said}). {API_KEYS_REFUSED}{self._stream_access}",
                 )
             return _resolution(
                 ResponseAction.REFRESH_TOKEN_THEN_RETRY,
                 FailureType.config_error,
-                f"LivePerson did not accept the credentials (HTTP 401: {said}). {ACCESS_HELP}",
+                f"LivePerson did not accept the credentials (HTTP 401: {said}). {self._access_help}",
             )
         return super().interpret_response(response)
 
     @staticmethod
     def _bad_request(response: requests.Response) -> ErrorResolution:
-        """A metric refused for the grouping, or a window's first `from` refused as older than LivePerson keeps, is
-        let by for the requester (`AgentActivityRequester`) to send again; any other 400 is the config's to fix or a
-        bug."""
+        """A metric refused for the grouping, a page size larger than LivePerson's largest, or a window's first `from`
+        refused as older than LivePerson keeps, is let by for the requester (`AgentActivityRequester`) to send again;
+        any other 400 is the config's to fix or a bug."""
         said, asked = api_causes(response), asked_query(response)
-        first_page = not any(name in asked for name in ("pageKey", "offset"))
-        if refused_metrics(response) or (history_refused(response) and first_page):
+        first_page = not any(name in asked for name in ("pageKey", "offset")) or asked.get("offset") == "0"
+        if refused_metrics(response) or largest_limit(response) or (history_refused(response) and first_page):
             return _resolution(ResponseAction.IGNORE, FailureType.transient_error, f"LivePerson refused: {said}")
         if history_refused(response):
             return _resolution(
@@ -135,6 +142,9 @@ class LivePersonBackoff(BackoffStrategy):
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
+    def __post_init__(self, parameters: Mapping[str, Any] | None) -> None:
+        self._records = str((parameters or {}).get("records", "intervals"))
+
     def backoff_time(
         self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
     ) -> float | None:
@@ -144,7 +154,7 @@ class LivePersonBackoff(BackoffStrategy):
         repeated_page = page_asked_again(answer) if answer is not None and answer.status_code == 200 else None
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
             if attempt_count > RATE_LIMIT_RETRIES:
-                self._give_up(response_or_exception, RATE_LIMIT_RETRIES)
+                self._give_up(response_or_exception, RATE_LIMIT_RETRIES, self._records)
             wait = max(_retry_after(response_or_exception), min(2.0 ** (attempt_count - 1), RATE_LIMIT_CAP))
         elif repeated_page:
             if attempt_count > len(REPEAT_PAUSES):
@@ -156,15 +166,15 @@ class LivePersonBackoff(BackoffStrategy):
             wait = REPEAT_PAUSES[attempt_count - 1]
         else:
             if attempt_count > len(SERVER_PAUSES):
-                self._give_up(response_or_exception, len(SERVER_PAUSES))
+                self._give_up(response_or_exception, len(SERVER_PAUSES), self._records)
             wait = SERVER_PAUSES[attempt_count - 1]
         # Never 0: the CDK would fall back to its own exponential backoff.
         return max(wait - CDK_EXTRA_SECOND, 0.001)
 
     @staticmethod
-    def _give_up(answer: requests.Response | requests.RequestException | None, retries: int) -> None:
+    def _give_up(answer: requests.Response | requests.RequestException | None, retries: int, records: str) -> None:
         if isinstance(answer, requests.Response) and answer.status_code == 200:
-            what = f"HTTP 200 with {page_problem(decoded(answer))}"
+            what = f"HTTP 200 with {page_problem(decoded(answer), records)}"
         elif isinstance(answer, requests.Response):
             what = f"HTTP {answer.status_code}: {api_message(answer)}"
         else:

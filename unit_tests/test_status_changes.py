@@ -1,0 +1,190 @@
+"""agent_status_changes through the CDK with mocked answers: the records, the windows, paging and what is learned."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+from freezegun import freeze_time
+
+from source_interval_metrics.components.records import ChangesInWindow, StatusChangeRecords, utc_millis
+from unit_tests.conftest import (
+    STATUS,
+    change,
+    config,
+    mock_sign_in,
+    read_streams,
+    status_page,
+    status_request,
+)
+
+NOW = "2026-11-25T10:07:30Z"
+TODAY = ("2026-11-25T00:00:00Z", "2026-11-25T10:07:30Z")
+
+
+def read_today(http_mocker: HttpMocker, *answers: HttpResponse, **cfg: Any) -> Any:
+    mock_sign_in(http_mocker)
+    http_mocker.get(status_request(*TODAY), list(answers))
+    return read_streams(config(start_date=TODAY[0], **cfg), STATUS, sync_mode=SyncMode.full_refresh)
+
+
+@pytest.mark.parametrize(
+    ("no_reason", "ids"),
+    [
+        ({"statusReasonId": 0, "statusReasonText": ""}, "numbers"),
+        ({"statusReasonId": -1, "statusReasonText": None}, "strings"),
+        ({}, "numbers"),
+    ],
+)
+def test_a_change_becomes_the_contract_s_record_whatever_form_says_there_is_no_reason(
+    no_reason: dict[str, Any], ids: str
+) -> None:
+    sent = change("2026-03-13T10:18:51.625Z", kind=1, sub=2)
+    sent.pop("statusReasonId"), sent.pop("statusReasonText")
+    sent.update(no_reason)
+    if ids == "strings":
+        sent.update(agentId="3252247132", agentGroupId="-1", sessionId="-1", sequenceNumber="2")
+    record = StatusChangeRecords.record(sent, "123456")
+    assert record["accountId"] == "123456" and record["status"] == "ONLINE"
+    assert record["statusReasonId"] is None and record["statusReasonText"] is None
+    assert isinstance(record["agentId"], int) and isinstance(record["sequenceNumber"], int)
+    assert record["agentGroupId"] == (-1 if ids == "strings" else 12345)
+
+
+@pytest.mark.parametrize(
+    ("kind", "sub", "label"),
+    [
+        (3, 0, "LOGIN"),
+        (4, 0, "LOGOUT"),
+        (1, 1, "OFFLINE"),
+        (1, 2, "ONLINE"),
+        (1, 3, "OCCUPIED"),
+        (1, 4, "AWAY"),
+        (1, 9, "UNKNOWN"),
+        (7, 0, "UNKNOWN"),
+    ],
+)
+def test_each_change_is_named(kind: int, sub: int, label: str) -> None:
+    record = StatusChangeRecords.record(change("2026-03-13T10:18:51.625Z", kind=kind, sub=sub), "1")
+    assert (record["status"], record["statusType"], record["statusSubType"]) == (label, kind, sub)
+
+
+def test_an_away_reason_is_kept_and_times_are_utc_with_milliseconds() -> None:
+    sent = change("2026-03-13T12:18:51.6+02:00", sub=4, statusReasonId=13, statusReasonText="Training")
+    sent["prevStatusChangeTime"] = 1773396627983
+    record = StatusChangeRecords.record(sent, "1")
+    assert (record["statusReasonId"], record["statusReasonText"]) == (13, "Training")
+    assert record["time"] == "2026-03-13T10:18:51.600Z"
+    assert record["prevStatusChangeTime"] == "2026-03-13T10:10:27.983Z"
+    assert utc_millis("not a time") == "not a time"
+
+
+def test_a_window_keeps_what_happened_in_it_each_change_once() -> None:
+    window = StreamSlice(
+        partition={}, cursor_slice={"start_time": "2026-11-24T00:00:00Z", "end_time": "2026-11-24T23:59:59Z"}
+    )
+    times = [
+        "2026-11-23T23:59:59.999Z",  # before the window (asked for, as a second before it is)
+        "2026-11-24T00:00:00.000Z",  # on its start: in it
+        "2026-11-24T23:59:59.999Z",
+        "2026-11-25T00:00:00.000Z",  # on its end: the next window's
+    ]
+    records = [StatusChangeRecords.record(change(moment), "1") for moment in times]
+    kept = ChangesInWindow(config={}, parameters={})
+    first = list(kept.filter_records(records, {}, window, None))
+    assert [r["time"] for r in first] == times[1:3]
+    again = list(kept.filter_records(records[1:2] + records[2:3], {}, window, {"next_page_token": {"offset": "2"}}))
+    assert again == [], "a change a later page repeats is emitted once"
+
+
+@freeze_time(NOW)
+def test_pages_follow_the_next_reference_by_offset_and_limit_alone_keeping_the_request_s_own_parameters(
+    http_mocker: HttpMocker,
+) -> None:
+    elsewhere = "http://another.host.example/api/v2/account/123456/status-changes?from=x&offset={}&limit=2"
+    mock_sign_in(http_mocker)
+    http_mocker.get(
+        status_request(*TODAY),
+        status_page(
+            [change("2026-11-25T01:00:00.000Z", sequence=2), change("2026-11-25T02:00:00.000Z", sequence=3)],
+            elsewhere.format(2),
+        ),
+    )
+    http_mocker.get(
+        status_request(*TODAY, offset="2", limit="2"),
+        status_page([change("2026-11-25T03:00:00.000Z", sequence=4)], elsewhere.format(4)),
+    )
+    http_mocker.get(status_request(*TODAY, offset="4", limit="2"), status_page([], elsewhere.format(6)))
+    output = read_streams(config(start_date=TODAY[0]), STATUS, sync_mode=SyncMode.full_refresh)
+    assert not output.errors
+    assert [r.record.data["sequenceNumber"] for r in output.records] == [2, 3, 4]
+
+
+@freeze_time(NOW)
+def test_a_too_large_limit_is_learned_once_for_the_rest_of_the_sync(http_mocker: HttpMocker) -> None:
+    mock_sign_in(http_mocker)
+    refusal = {"message": "Bad Request", "causes": ["limit: must be less than or equal to 1000"]}
+    yesterday = ("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z")
+    http_mocker.get(status_request(*yesterday), HttpResponse(json.dumps(refusal), 400))
+    http_mocker.get(status_request(*yesterday, limit="1000"), status_page([change("2026-11-24T08:00:00.000Z")]))
+    http_mocker.get(status_request(*TODAY, limit="1000"), status_page([change("2026-11-25T08:00:00.000Z")]))
+    output = read_streams(config(start_date=yesterday[0], num_workers=1), STATUS, sync_mode=SyncMode.full_refresh)
+    assert not output.errors and len(output.records) == 2
+
+
+@freeze_time(NOW)
+def test_a_start_older_than_liveperson_keeps_starts_at_the_oldest_it_accepts_and_older_windows_are_not_asked(
+    http_mocker: HttpMocker,
+) -> None:
+    mock_sign_in(http_mocker)
+    refusal = HttpResponse(
+        json.dumps({"message": "Bad Request", "causes": ["from: must be within the past 1 days"]}), 400
+    )
+    http_mocker.get(status_request("2026-11-22T00:00:00Z", "2026-11-23T00:00:00Z"), refusal)
+    http_mocker.get(status_request("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"), refusal)
+    # The oldest kept, 2026-11-24T10:07:30Z, plus 15 minutes, rounded up to the hour.
+    http_mocker.get(
+        status_request("2026-11-24T11:00:00Z", "2026-11-25T00:00:00Z"),
+        status_page([change("2026-11-24T12:00:00.000Z")]),
+    )
+    http_mocker.get(status_request(*TODAY), status_page([]))
+    output = read_streams(
+        config(start_date="2026-11-22T00:00:00Z", num_workers=1), STATUS, sync_mode=SyncMode.incremental
+    )
+    assert not output.errors and len(output.records) == 1
+    warnings = [
+        m.log.message for m in output.logs if m.log.level.value == "WARN" and "can no longer be read" in m.log.message
+    ]
+    assert warnings[-1] == (
+        "agent_status_changes: LivePerson no longer keeps them (Bad Request from: must be within the past 1 days). The "
+        "status changes from 2026-11-22T00:00:00Z to 2026-11-24T11:00:00Z can no longer be read; this window starts at "
+        "2026-11-24T11:00:00Z."
+    )
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("denied_with", [401, 403])
+def test_without_the_permission_the_stream_fails_as_a_config_error_naming_it(
+    http_mocker: HttpMocker, denied_with: int
+) -> None:
+    """A 401 is first taken for an expired token: a new one is fetched and refused too."""
+    token = HttpResponse(json.dumps({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
+    mock_sign_in(http_mocker, tokens=[token, token] if denied_with == 401 else [token])
+    denial = HttpResponse('{"reason": "oauth_problem=token_rejected"}', denied_with)
+    http_mocker.get(status_request(*TODAY), [denial] * (2 if denied_with == 401 else 1))
+    output = read_streams(config(start_date=TODAY[0]), STATUS, sync_mode=SyncMode.full_refresh)
+    (error,) = [m.trace.error for m in output.errors if m.trace.error.stream_descriptor]
+    assert error.failure_type == FailureType.config_error
+    assert "needs the Data > Workforce Management > Agent Status Changes permission" in error.message
+
+
+@freeze_time(NOW)
+def test_a_200_without_state_changes_is_asked_again(http_mocker: HttpMocker, pauses: list[float]) -> None:
+    output = read_today(
+        http_mocker, HttpResponse('{"agentsInfo": []}'), status_page([change("2026-11-25T01:00:00.000Z")])
+    )
+    assert not output.errors and len(output.records) == 1 and pauses == [5.0]
