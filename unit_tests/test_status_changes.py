@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
+import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from freezegun import freeze_time
 
 from source_interval_metrics.components.records import ChangesInWindow, StatusChangeRecords, utc_millis
+from source_interval_metrics.components.request import largest_limit, oldest_kept
+from source_interval_metrics.interval_grid import rfc3339
 from unit_tests.conftest import (
     STATUS,
+    STATUS_URL,
     change,
     config,
     mock_sign_in,
@@ -126,13 +131,14 @@ def test_pages_follow_the_next_reference_by_offset_and_limit_alone_keeping_the_r
 
 @freeze_time(NOW)
 def test_a_too_large_limit_is_learned_once_for_the_rest_of_the_sync(http_mocker: HttpMocker) -> None:
+    """One worker reads a backfill of 30 days in windows of 28 days at most, one after the other."""
     mock_sign_in(http_mocker)
     refusal = {"message": "Bad Request", "causes": ["limit: must be less than or equal to 1000"]}
-    yesterday = ("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z")
-    http_mocker.get(status_request(*yesterday), HttpResponse(json.dumps(refusal), 400))
-    http_mocker.get(status_request(*yesterday, limit="1000"), status_page([change("2026-11-24T08:00:00.000Z")]))
-    http_mocker.get(status_request(*TODAY, limit="1000"), status_page([change("2026-11-25T08:00:00.000Z")]))
-    output = read_streams(config(start_date=yesterday[0], num_workers=1), STATUS, sync_mode=SyncMode.full_refresh)
+    first, second = ("2026-10-26T00:00:00Z", "2026-11-23T00:00:00Z"), ("2026-11-23T00:00:00Z", TODAY[1])
+    http_mocker.get(status_request(*first), HttpResponse(json.dumps(refusal), 400))
+    http_mocker.get(status_request(*first, limit="1000"), status_page([change("2026-11-01T08:00:00.000Z")]))
+    http_mocker.get(status_request(*second, limit="1000"), status_page([change("2026-11-24T08:00:00.000Z")]))
+    output = read_streams(config(start_date=first[0], num_workers=1), STATUS, sync_mode=SyncMode.full_refresh)
     assert not output.errors and len(output.records) == 2
 
 
@@ -140,29 +146,32 @@ def test_a_too_large_limit_is_learned_once_for_the_rest_of_the_sync(http_mocker:
 def test_a_start_older_than_liveperson_keeps_starts_at_the_oldest_it_accepts_and_older_windows_are_not_asked(
     http_mocker: HttpMocker,
 ) -> None:
+    """Windows of 28 days from 2026-09-01; LivePerson keeps 30 days: the first window is refused, and its refusal
+    says the next one is partly kept; the window after that is whole."""
     mock_sign_in(http_mocker)
     refusal = HttpResponse(
-        json.dumps({"message": "Bad Request", "causes": ["from: must be within the past 1 days"]}), 400
+        json.dumps({"message": "Bad Request", "causes": ["from: must be within the past 30 days"]}), 400
     )
-    http_mocker.get(status_request("2026-11-22T00:00:00Z", "2026-11-23T00:00:00Z"), refusal)
-    http_mocker.get(status_request("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"), refusal)
-    # The oldest kept, 2026-11-24T10:07:30Z, plus 15 minutes, rounded up to the hour.
+    http_mocker.get(status_request("2026-09-01T00:00:00Z", "2026-09-29T00:00:00Z"), refusal)
+    http_mocker.get(status_request("2026-09-29T00:00:00Z", "2026-10-27T00:00:00Z"), refusal)
+    # The oldest kept, 2026-10-26T10:07:30Z, plus 15 minutes, rounded up to the hour.
     http_mocker.get(
-        status_request("2026-11-24T11:00:00Z", "2026-11-25T00:00:00Z"),
-        status_page([change("2026-11-24T12:00:00.000Z")]),
+        status_request("2026-10-26T11:00:00Z", "2026-10-27T00:00:00Z"),
+        status_page([change("2026-10-26T12:00:00.000Z")]),
     )
-    http_mocker.get(status_request(*TODAY), status_page([]))
+    http_mocker.get(status_request("2026-10-27T00:00:00Z", "2026-11-24T00:00:00Z"), status_page([]))
+    http_mocker.get(status_request("2026-11-24T00:00:00Z", TODAY[1]), status_page([]))
     output = read_streams(
-        config(start_date="2026-11-22T00:00:00Z", num_workers=1), STATUS, sync_mode=SyncMode.incremental
+        config(start_date="2026-09-01T00:00:00Z", num_workers=1), STATUS, sync_mode=SyncMode.incremental
     )
     assert not output.errors and len(output.records) == 1
     warnings = [
         m.log.message for m in output.logs if m.log.level.value == "WARN" and "can no longer be read" in m.log.message
     ]
     assert warnings[-1] == (
-        "agent_status_changes: LivePerson no longer keeps them (Bad Request from: must be within the past 1 days). The "
-        "status changes from 2026-11-22T00:00:00Z to 2026-11-24T11:00:00Z can no longer be read; this window starts at "
-        "2026-11-24T11:00:00Z."
+        "agent_status_changes: LivePerson no longer keeps them (Bad Request from: must be within the past 30 days). "
+        "The status changes from 2026-09-01T00:00:00Z to 2026-10-26T11:00:00Z can no longer be read; this window "
+        "starts at 2026-10-26T11:00:00Z."
     )
 
 
@@ -188,3 +197,35 @@ def test_a_200_without_state_changes_is_asked_again(http_mocker: HttpMocker, pau
         http_mocker, HttpResponse('{"agentsInfo": []}'), status_page([change("2026-11-25T01:00:00.000Z")])
     )
     assert not output.errors and len(output.records) == 1 and pauses == [5.0]
+
+
+@pytest.mark.parametrize(
+    ("said", "largest"),
+    [
+        ("limit: must be less than or equal to 100", 100),
+        ("limit must not exceed 5000", 5000),
+        ("Maximum limit is 1000", 1000),
+        ("limit: must be between 1 and 250", 250),
+        ("offset: must be greater than or equal to 0", None),
+        ("limit: must be less than or equal to 50000", None),  # not smaller than what was asked
+    ],
+)
+def test_the_largest_limit_is_read_from_a_refusal_whichever_way_it_is_said(said: str, largest: int | None) -> None:
+    response = requests.Response()
+    response.status_code, response._content = 400, json.dumps({"message": "Bad Request", "causes": [said]}).encode()
+    response.request = requests.Request("GET", STATUS_URL, params={"limit": "20000", "offset": "0"}).prepare()
+    assert largest_limit(response) == largest
+
+
+@pytest.mark.parametrize(
+    ("said", "oldest"),
+    [
+        ("from: must be within the past 183 days", "2026-05-26T10:07:30Z"),
+        ("from: must be within the last 6 months", "2026-05-23T10:07:30Z"),  # a long month: then searched, not lost
+        ("from: must not be before 2026-05-25T00:00:00Z", "2026-05-25T00:00:00Z"),
+        ("from: is outside the data retention period", None),
+    ],
+)
+def test_the_oldest_moment_kept_is_read_from_a_refusal(said: str, oldest: str | None) -> None:
+    found = oldest_kept(said, dt.datetime(2026, 11, 25, 10, 7, 30, tzinfo=dt.UTC))
+    assert (rfc3339(found) if found else None) == oldest

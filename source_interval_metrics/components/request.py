@@ -44,8 +44,8 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
 
 # A 400 naming the largest page size: "limit: must be less than or equal to 100", "maximum limit is 5000".
 _LARGEST_LIMIT = re.compile(
-    r"\blimit\b[^.;\d]{0,60}?(?:less than or equal to|at most|not exceed|maximum(?: is| of)?|max(?:imum)?:?|<=|up to)"
-    r"\s*(\d+)|\bmaximum limit\b[^.;\d]{0,20}?(\d+)",
+    r"\blimit\b[^.;\d]{0,60}?(?:less than or equal to|at most|not exceed|maximum(?: is| of)?|max(?:imum)?:?|<=|up to|"
+    r"between\s*\d+\s*and)\s*(\d+)|\bmaximum limit\b[^.;\d]{0,20}?(\d+)",
     re.IGNORECASE,
 )
 
@@ -71,7 +71,8 @@ _AGE = re.compile(
     r"\b(\d+(?:\.\d+)?|an?|one|two|three|four|six|twelve|fourteen)\s+(minute|hour|day|week|month)s?\b", re.I
 )
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12, "fourteen": 14}
-_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
+# A month is taken long: a limit taken too far back is refused and then searched, one taken too recent loses data.
+_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
 
 
 def history_refused(response: requests.Response) -> bool:
