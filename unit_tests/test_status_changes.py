@@ -11,10 +11,12 @@ import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
 from source_interval_metrics.components.records import ChangesInWindow, StatusChangeRecords, utc_millis
 from source_interval_metrics.components.request import largest_limit, oldest_kept
+from source_interval_metrics.components.state import StatusChangeTime
 from source_interval_metrics.interval_grid import rfc3339
 from unit_tests.conftest import (
     STATUS,
@@ -229,3 +231,56 @@ def test_the_largest_limit_is_read_from_a_refusal_whichever_way_it_is_said(said:
 def test_the_oldest_moment_kept_is_read_from_a_refusal(said: str, oldest: str | None) -> None:
     found = oldest_kept(said, dt.datetime(2026, 11, 25, 10, 7, 30, tzinfo=dt.UTC))
     assert (rfc3339(found) if found else None) == oldest
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize(
+    ("saved", "written"),
+    [
+        ("2026-11-25T09:18:51.625Z", "2026-11-25T09:18:51Z"),
+        ("2026-11-25T11:18:51+02:00", "2026-11-25T09:18:51Z"),
+        ("2026-11-25T09:18:51Z", None),  # already as the cursor writes it
+        ("2027-01-01T00:00:00Z", "2026-11-25T10:07:30Z"),  # in the future: now
+    ],
+)
+def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(saved: str, written: str | None) -> None:
+    migration = StatusChangeTime(config={}, parameters={"name": STATUS})
+    assert migration.should_migrate({"time": saved}) == (written is not None)
+    if written:
+        assert migration.migrate({"time": saved}) == {"time": written}
+
+
+def test_a_saved_time_that_is_no_time_is_a_config_error_saying_how_to_mend_it() -> None:
+    with pytest.raises(AirbyteTracedException) as refused:
+        StatusChangeTime(config={}, parameters={"name": STATUS}).should_migrate({"time": "yesterday"})
+    assert refused.value.failure_type == FailureType.config_error
+    assert refused.value.message == (
+        "agent_status_changes: the saved state {'time': 'yesterday'} is not an RFC 3339 date-time. Reset the stream, "
+        "or give a state such as {'time': '2024-05-01T00:00:00Z'}."
+    )
+
+
+@freeze_time(NOW)
+def test_another_400_stops_the_stream_quoting_liveperson_s_causes(http_mocker: HttpMocker) -> None:
+    refusal = {"message": "Bad Request", "causes": ["offset: must be greater than or equal to 0"]}
+    output = read_today(http_mocker, HttpResponse(json.dumps(refusal), 400))
+    (error,) = [m.trace.error for m in output.errors if m.trace.error.stream_descriptor]
+    assert error.failure_type == FailureType.config_error
+    assert error.message == (
+        "LivePerson refused the request (HTTP 400): Bad Request offset: must be greater than or equal to 0"
+    )
+
+
+@freeze_time(NOW)
+def test_without_a_start_date_it_starts_where_the_interval_streams_do_in_as_many_windows_as_workers(
+    http_mocker: HttpMocker,
+) -> None:
+    """14 days back (plus the interval streams' 15 minutes, on the interval grid) to now, in 4 windows for 4
+    workers: 14 days / 4, rounded up to whole days."""
+    mock_sign_in(http_mocker)
+    bounds = ["2026-11-11T10:30:00Z", "2026-11-15T10:30:00Z", "2026-11-19T10:30:00Z", "2026-11-23T10:30:00Z", NOW]
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        http_mocker.get(status_request(start, end), status_page([]))
+    cfg = {key: value for key, value in config().items() if key != "start_date"}
+    output = read_streams(cfg, STATUS, sync_mode=SyncMode.full_refresh)
+    assert not output.errors
