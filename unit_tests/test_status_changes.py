@@ -72,6 +72,8 @@ def test_a_change_becomes_the_contract_s_record_whatever_form_says_there_is_no_r
         (1, 3, "OCCUPIED"),
         (1, 4, "AWAY"),
         (1, 9, "UNKNOWN"),
+        (3, 2, "LOGIN"),
+        (2, 0, "UNKNOWN"),
         (7, 0, "UNKNOWN"),
     ],
 )
@@ -226,6 +228,7 @@ def test_the_largest_limit_is_read_from_a_refusal_whichever_way_it_is_said(said:
         ("from: must be within the last 6 months", "2026-05-23T10:07:30Z"),  # a long month: then searched, not lost
         ("from: must not be before 2026-05-25T00:00:00Z", "2026-05-25T00:00:00Z"),
         ("from: is outside the data retention period", None),
+        ("from must not be earlier than 2026-05-25T00:00:00Z", "2026-05-25T00:00:00Z"),
     ],
 )
 def test_the_oldest_moment_kept_is_read_from_a_refusal(said: str, oldest: str | None) -> None:

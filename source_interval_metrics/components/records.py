@@ -121,14 +121,8 @@ STATUS_INTEGERS = (
     "statusSubType",
     "statusReasonId",
 )
-STATUS_NAMES: dict[tuple[Any, Any], str] = {
-    (3, 0): "LOGIN",
-    (4, 0): "LOGOUT",
-    (1, 1): "OFFLINE",
-    (1, 2): "ONLINE",
-    (1, 3): "OCCUPIED",
-    (1, 4): "AWAY",
-}
+LOGIN_OR_LOGOUT: dict[Any, str] = {3: "LOGIN", 4: "LOGOUT"}  # by type alone (their sub-type is 0)
+STATES: dict[Any, str] = {1: "OFFLINE", 2: "ONLINE", 3: "OCCUPIED", 4: "AWAY"}  # sub-types of a state change (type 1)
 NO_REASON = (None, "", 0, -1)
 STATUS_KEY = ("agentId", "time", "statusType", "statusSubType", "sequenceNumber")
 WINDOWS_REMEMBERED = 32  # windows whose status changes are remembered (more than ever run at once)
@@ -171,7 +165,9 @@ class StatusChangeRecords(RecordExtractor):
                 record[name] = _as_count(_as_integer_id(record[name]))
         record["time"] = utc_millis(record.get("time"))
         record["prevStatusChangeTime"] = utc_millis(record.get("prevStatusChangeTime")) or None
-        record["status"] = STATUS_NAMES.get((record.get("statusType"), record.get("statusSubType")), "UNKNOWN")
+        kind = record.get("statusType")
+        named = STATES.get(record.get("statusSubType")) if kind == 1 else LOGIN_OR_LOGOUT.get(kind)
+        record["status"] = named or "UNKNOWN"
         if record.get("statusReasonId") in NO_REASON:
             record["statusReasonId"] = record["statusReasonText"] = None
         else:

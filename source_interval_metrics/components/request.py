@@ -62,8 +62,8 @@ def largest_limit(response: requests.Response) -> int | None:
 
 # A 400 about how far back `from` may go: one clause naming `from` and how old it may be.
 _HISTORY_REFUSAL = re.compile(
-    r"\bfrom\b[^.;]*\b(within|past|older|oldest|earliest|before|retention|history|ago)\b"
-    r"|\b(within|past|older|oldest|earliest|before|retention|history|ago)\b[^.;]*\bfrom\b",
+    r"\bfrom\b[^.;]*\b(within|past|older|oldest|earlier|earliest|before|prior|retention|history|ago)\b"
+    r"|\b(within|past|older|oldest|earlier|earliest|before|prior|retention|history|ago)\b[^.;]*\bfrom\b",
     re.IGNORECASE,
 )
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
