@@ -77,3 +77,22 @@ def test_each_verb_builds_the_source_once(
     run.run()
     assert '"ERROR"' not in capsys.readouterr().out
     assert len(built) == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"start_date": "2999-01-01T00:00:00Z"}, "start_date 2999-01-01T00:00:00Z is in the future"),
+        ({"lookback_window": "an hour"}, "lookback_window must be an ISO 8601 duration"),
+        ({"extra_groupings": ["skill"]}, "extra_groupings"),
+    ],
+)
+def test_the_manifest_s_own_spec_validations_refuse_what_json_schema_cannot_say(
+    simulator: Simulator, setting: dict[str, Any], said: str
+) -> None:
+    """The rules the connector checks first (with `Config validation error: ` before them) are the manifest's."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    config = {"lookback_window": "PT1H", "extra_groupings": [], **connector_config(simulator), **setting}
+    source = ConcurrentDeclarativeSource(source_config=manifest, config=config, catalog=None, state=None)
+    with pytest.raises(ValueError, match=said):
+        source.discover(logging.getLogger("airbyte"), config)

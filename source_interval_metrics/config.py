@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from isodate import ISO8601Error, parse_duration
+from airbyte_cdk.sources.declarative.validators.validator import Validator
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
-
-from source_interval_metrics import groupings, interval_grid
 
 PREFIX = "Config validation error: "
 
@@ -54,8 +51,8 @@ def _plain(key: str) -> str:
     return key.lower().replace("_", "").replace("-", "")
 
 
-def check(config: Mapping[str, Any], spec: Mapping[str, Any], now: dt.datetime | None = None) -> None:
-    """Raise ConfigProblem naming the first key that `spec` refuses, or that no request could be built from."""
+def check(config: Mapping[str, Any], spec: Mapping[str, Any], validations: Iterable[Validator] = ()) -> None:
+    """Raise ConfigProblem naming the first key that `spec` or one of the spec's `validations` refuses."""
     near_misses, _ = unknown_keys(config, spec)
     if near_misses:
         key, meant = next(iter(near_misses.items()))
@@ -64,36 +61,12 @@ def check(config: Mapping[str, Any], spec: Mapping[str, Any], now: dt.datetime |
             f"would be ignored, and {meant} would keep its default."
         )
     _check_against(config, spec)
-    _check_meaning(config, now or dt.datetime.now(dt.UTC))
-
-
-def _check_meaning(config: Mapping[str, Any], now: dt.datetime) -> None:
-    """What the spec's JSON Schema cannot say: a real date, not in the future; a duration; a host."""
-    start_date = config.get("start_date")
-    if isinstance(start_date, str) and start_date:
+    every_key = {**dict.fromkeys(spec.get("properties", {})), **config}  # an optional key left out is None
+    for validator in validations:
         try:
-            start = interval_grid.parse(start_date)
-        except ValueError as error:
-            raise ConfigProblem(
-                f"{PREFIX}start_date {start_date!r} is not a date-time ({error}); use the form YYYY-MM-DDTHH:mm:ssZ, "
-                "for example 2024-05-01T00:00:00Z."
-            ) from None
-        if start > now:
-            raise ConfigProblem(
-                f"{PREFIX}start_date {start_date} is in the future; give a past date-time (LivePerson keeps the last "
-                "14 days), or leave it empty to start at the oldest interval LivePerson has."
-            )
-    try:
-        groupings.combinations(config)
-    except ValueError as problem:
-        raise ConfigProblem(f"{PREFIX}{problem}.") from None
-    try:
-        parse_duration(config["lookback_window"])
-    except (ISO8601Error, ValueError):
-        raise ConfigProblem(
-            f"{PREFIX}lookback_window must be an ISO 8601 duration such as PT1H or P1D; "
-            f"got {config['lookback_window']!r}."
-        ) from None
+            validator.validate(every_key)
+        except ValueError as problem:
+            raise ConfigProblem(f"{PREFIX}{str(problem).rstrip('.')}.") from None
 
 
 def _check_against(config: Mapping[str, Any], spec: Mapping[str, Any]) -> None:

@@ -19,7 +19,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import config as config_rules
 from source_interval_metrics.inputs import InputProblem
-from source_interval_metrics.source import SourceIntervalMetrics
+from source_interval_metrics.source import SourceIntervalMetrics, spec_validations
 
 
 class IntervalMetricsEntrypoint(AirbyteEntrypoint):
@@ -30,7 +30,7 @@ class IntervalMetricsEntrypoint(AirbyteEntrypoint):
         connector_config, _ = split_config(config)
         spec = source_spec.connectionSpecification
         try:
-            config_rules.check(config_rules.with_defaults(connector_config, spec), spec)
+            config_rules.check(config_rules.with_defaults(connector_config, spec), spec, spec_validations())
         except config_rules.ConfigProblem as problem:
             raise AirbyteTracedException(
                 message=str(problem), internal_message=str(problem), failure_type=FailureType.config_error
@@ -66,9 +66,12 @@ def _exit_with(error: AirbyteTracedException) -> NoReturn:
 
 
 class _ExpectedFailuresInOneLine(logging.Filter):
-    """Drops the traceback the CDK logs with a stream's failure when that failure is expected (config, transient)."""
+    """Drops the traceback the CDK logs with a stream's failure when that failure is expected (config, transient), and
+    its note that a spec validation skipped an optional key left out (an empty setting is not news)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and str(record.msg).startswith(SKIPPED_VALIDATION):
+            return False
         failure = record.exc_info[1] if record.exc_info else None
         if isinstance(failure, AirbyteTracedException) and failure.failure_type != FailureType.system_error:
             record.exc_info, record.exc_text = None, None
@@ -83,6 +86,7 @@ STOP_TIMEOUT = 2.0  # seconds an interrupted process waits to flush what it emit
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+SKIPPED_VALIDATION = "Validation skipped. Key not found"  # the CDK's DpathValidator, for a key left out
 
 
 def main() -> None:

@@ -23,8 +23,11 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import CustomRequester as CustomRequesterModel
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import Spec as SpecModel
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.spec import Spec
+from airbyte_cdk.sources.declarative.validators.validator import Validator
 from airbyte_cdk.sources.types import ConnectionDefinition, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
@@ -58,6 +61,13 @@ def manifest() -> ConnectionDefinition:
 def connection_specification() -> Mapping[str, Any]:
     spec: Mapping[str, Any] = manifest()["spec"]["connection_specification"]
     return spec
+
+
+@cache
+def spec_validations() -> list[Validator]:
+    """The spec's validations (`config_normalization_rules`), as the CDK builds them."""
+    spec: Spec = ModelToComponentFactory().create_component(SpecModel, manifest()["spec"], {})
+    return list(spec.config_validations)
 
 
 def _actionable(said: str | None, access_help: str | None) -> str | None:
@@ -116,7 +126,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             spec = connection_specification()
             prepared = config_rules.with_defaults(config, spec)
             try:
-                config_rules.check(prepared, spec)
+                config_rules.check(prepared, spec, spec_validations())
             except config_rules.ConfigProblem as problem:
                 self._config_problem = str(problem)
             else:

@@ -1,0 +1,56 @@
+"""The config rules JSON Schema cannot say, as the spec's validations: each refuses a value with a line naming the
+key and the form it takes (the connector prefixes it as a config error)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
+from isodate import ISO8601Error, parse_duration
+
+from source_interval_metrics import groupings
+from source_interval_metrics.interval_grid import parse
+
+
+@dataclass
+class PastDateTime(ValidationStrategy):
+    """`start_date`: a real RFC 3339 date-time, not in the future (empty: the oldest LivePerson has)."""
+
+    def validate(self, value: Any) -> None:
+        if not isinstance(value, str) or not value:
+            return
+        try:
+            start = parse(value)
+        except ValueError as error:
+            raise ValueError(
+                f"start_date {value!r} is not a date-time ({error}); use the form YYYY-MM-DDTHH:mm:ssZ, for example "
+                "2024-05-01T00:00:00Z."
+            ) from None
+        if start > dt.datetime.now(dt.UTC):
+            raise ValueError(
+                f"start_date {value} is in the future; give a past date-time (LivePerson keeps the last 14 days), or "
+                "leave it empty to start at the oldest interval LivePerson has."
+            )
+
+
+@dataclass
+class IsoDuration(ValidationStrategy):
+    """`lookback_window`: an ISO 8601 duration."""
+
+    def validate(self, value: Any) -> None:
+        try:
+            parse_duration(value)
+        except (ISO8601Error, ValueError, TypeError, AttributeError):
+            raise ValueError(
+                f"lookback_window must be an ISO 8601 duration such as PT1H or P1D; got {value!r}."
+            ) from None
+
+
+@dataclass
+class CombinedGroupings(ValidationStrategy):
+    """`extra_groupings`: combinations of two or more dimensions, each once."""
+
+    def validate(self, value: Any) -> None:
+        groupings.combinations({"extra_groupings": value})
