@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -197,6 +198,20 @@ def run_connector(
     if output is not None:
         output.append(done.stdout + done.stderr)
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def killed_after(process: subprocess.Popen[str], states: int) -> list[dict[str, Any]]:
+    """The messages a read printed until its `states`-th STATE, when it is killed (SIGKILL to its process group)."""
+    printed: list[dict[str, Any]] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("{"):
+            printed.append(json.loads(line))
+        if sum(m["type"] == "STATE" for m in printed) >= states:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.communicate(timeout=30)
+    return printed
 
 
 def _write(path: Path, content: Any) -> str:

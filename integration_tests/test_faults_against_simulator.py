@@ -23,6 +23,7 @@ from integration_tests.conftest import (
     expected_records,
     final_states,
     key,
+    killed_after,
     readable_start,
     records,
     requested_end,
@@ -190,16 +191,7 @@ def test_a_sync_killed_midway_resumes_from_its_last_state_without_losing_anythin
     any_reading: Simulator, tmp_path: Path
 ) -> None:
     start = hours_ago(3 * 24, step=86400)
-    process = start_reading(any_reading, tmp_path, start, workers=2)
-    before: list[dict[str, Any]] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("{"):
-            before.append(json.loads(line))
-        if sum(m["type"] == "STATE" for m in before) >= 5:
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-    process.communicate(timeout=30)
+    before = killed_after(start_reading(any_reading, tmp_path, start, workers=2), states=5)
     assert_resumed_without_loss(any_reading, tmp_path, before, start)
 
 

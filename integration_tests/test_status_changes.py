@@ -4,8 +4,6 @@ a killed-then-resumed sync emit equals the simulator's truth, each change once."
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from integration_tests.conftest import (
     errors,
     expected_records,
     final_states,
+    killed_after,
     records,
     requested_end,
     run_connector,
@@ -192,15 +191,7 @@ def test_a_sync_killed_midway_resumes_from_its_last_state(status_reading: Simula
         text=True,
         start_new_session=True,
     )
-    before: list[dict[str, Any]] = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("{"):
-            before.append(json.loads(line))
-        if sum(m["type"] == "STATE" for m in before) >= 2:
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-    process.communicate(timeout=30)
+    before = killed_after(process, states=2)
     simulator.update(latency=0)
     simulator.status_requests.clear()
     after = run_connector(tmp_path, "read", config, catalog([STATUS]), state=final_states(before))

@@ -127,21 +127,9 @@ class Routes(BaseHTTPRequestHandler):
         self.sim.count("interval_metrics")
         if s.revoke_tokens_after and self.sim.stats["interval_metrics"] == s.revoke_tokens_after + 1:
             self.sim.revoke_tokens()
-        if s.latency:
-            time.sleep(s.latency)
-        problem = self.sim.authorized(
-            "GET", f"http://{self.headers.get('Host', self.sim.host)}{self.path}", dict(self.headers)
-        )
-        if problem:
-            return self._send(401, {"message": f"Unauthorized: {problem}"})
-        if account != s.account:
-            return self._send(403, {"message": f"Invalid Account id {account}"})
-        if not s.has_permission:
-            return self._send(403, {"message": "Forbidden: the key lacks the Workforce Management permission"})
-        fault = self.sim.next_fault()
-        if fault:
-            headers = {"Retry-After": str(s.retry_after)} if fault == 429 else {}
-            return self._send(fault, {"message": FAULT_ANSWERS.get(fault, "Error")}, headers)
+        denied = None if s.has_permission else "Forbidden: the key lacks the Workforce Management permission"
+        if self._refused_before_answering(account, denied):
+            return None
         query = self._query()
         self.sim.requests.append(query)
         try:
@@ -165,24 +153,32 @@ class Routes(BaseHTTPRequestHandler):
         self._send(200, page)
 
     def _status_changes(self, account: str) -> None:
-        s = self.sim.settings
         self.sim.count("status_changes")
+        if self._refused_before_answering(account):
+            return None
+        query = self._query()
+        self.sim.status_requests.append(query)
+        self._send(*status_api.answer(self.sim, account, query, self.headers.get("Host", self.sim.host)))
+
+    def _refused_before_answering(self, account: str, denied: str | None = None) -> bool:
+        """After the settings' latency, whether the request was answered already: unsigned (401), for another account
+        or `denied` (403), or with the next fault (429, 5xx)."""
+        s = self.sim.settings
         if s.latency:
             time.sleep(s.latency)
         problem = self.sim.authorized(
             "GET", f"http://{self.headers.get('Host', self.sim.host)}{self.path}", dict(self.headers)
         )
         if problem:
-            return self._send(401, {"message": f"Unauthorized: {problem}"})
-        if account != s.account:
-            return self._send(403, {"message": f"Invalid Account id {account}"})
-        fault = self.sim.next_fault()
-        if fault:
+            self._send(401, {"message": f"Unauthorized: {problem}"})
+        elif account != s.account or denied:
+            self._send(403, {"message": f"Invalid Account id {account}" if account != s.account else denied})
+        elif fault := self.sim.next_fault():
             headers = {"Retry-After": str(s.retry_after)} if fault == 429 else {}
-            return self._send(fault, {"message": FAULT_ANSWERS.get(fault, "Error")}, headers)
-        query = self._query()
-        self.sim.status_requests.append(query)
-        self._send(*status_api.answer(self.sim, account, query, self.headers.get("Host", self.sim.host)))
+            self._send(fault, {"message": FAULT_ANSWERS.get(fault, "Error")}, headers)
+        else:
+            return False
+        return True
 
     def _truth(self) -> None:
         query = self._query()
