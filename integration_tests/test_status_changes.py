@@ -162,11 +162,12 @@ def test_incremental_syncs_pick_up_where_the_state_left_off(status_reading: Simu
 
 
 def test_changes_that_show_up_late_are_caught_by_the_next_sync(short_pauses: None, tmp_path: Path) -> None:
-    """LivePerson promises a change within the hour: every fifth one is held back 50 minutes during the first sync;
-    by the second (default lookback of one hour) they have shown up, and are read."""
-    with Simulator(Settings(status_late_seconds=3000)) as simulator:
+    """Every fifth change shows up only 5 hours after it happened (LivePerson promises one hour; five make sure some
+    are held back whatever the time of day) during the first sync; by the second, whose lookback window is longer
+    than the delay, they have shown up, and are read. The default lookback, one hour, matches LivePerson's delay."""
+    with Simulator(Settings(status_late_seconds=5 * 3600)) as simulator:
         start = midnight(2)
-        config = connector_config(simulator, start_date=rfc3339(start))
+        config = connector_config(simulator, start_date=rfc3339(start), lookback_window="PT6H")
         first = run_connector(tmp_path, "read", config, catalog([STATUS]))
         assert errors(first) == []
         held_back = compare(records(first, STATUS), expected_changes(simulator, start, status_end(simulator)))
@@ -175,6 +176,7 @@ def test_changes_that_show_up_late_are_caught_by_the_next_sync(short_pauses: Non
         assert errors(second) == []
         union = {key(r): r for r in records(first, STATUS) + records(second, STATUS)}
         assert compare(list(union.values()), expected_changes(simulator, start, status_end(simulator))) == CLEAN
+    assert held_back["missing"] > 0, "some changes were held back during the first sync"
     assert held_back["extra"] == held_back["duplicates"] == held_back["different"] == 0
 
 
