@@ -1,4 +1,5 @@
-"""The declarative source, plus what a manifest cannot say: spec defaults, readable config errors, host discovery."""
+"""The declarative source, plus what a manifest cannot say: the config checked (defaults, one readable line), the
+combined-grouping streams, `check`'s steps, and a failed sync said in one line typed by its worst failure."""
 
 from __future__ import annotations
 
