@@ -287,3 +287,25 @@ def test_without_a_start_date_it_starts_where_the_interval_streams_do_in_as_many
     cfg = {key: value for key, value in config().items() if key != "start_date"}
     output = read_streams(cfg, STATUS, sync_mode=SyncMode.full_refresh)
     assert not output.errors
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "limit 20000 is more than the maximum of 5000",
+        "Invalid limit 20000; max allowed is 5000",
+    ],
+)
+def test_a_largest_limit_said_after_the_one_asked_for_is_read_too(said: str) -> None:
+    response = requests.Response()
+    response.status_code, response._content = 400, json.dumps({"message": said}).encode()
+    response.request = requests.Request("GET", STATUS_URL, params={"limit": "20000", "offset": "0"}).prepare()
+    assert largest_limit(response) == 5000
+
+
+def test_a_refusal_about_history_is_never_taken_for_a_page_size() -> None:
+    response = requests.Response()
+    body = {"message": "Bad Request", "causes": ["from: exceeds the retention limit of 6 months"]}
+    response.status_code, response._content = 400, json.dumps(body).encode()
+    response.request = requests.Request("GET", STATUS_URL, params={"limit": "20000", "offset": "0"}).prepare()
+    assert largest_limit(response) is None

@@ -52,16 +52,21 @@ def api_message(response: requests.Response) -> str:
     return text[:300] or response.reason or "no message"
 
 
-def api_causes(response: requests.Response) -> str:
-    """LivePerson's message and its `causes` ("fix the request according to the provided causes"), on one line."""
+def api_said(response: requests.Response) -> list[str]:
+    """LivePerson's message and each of its `causes` ("fix the request according to the provided causes")."""
     causes = (decoded(response) or {}).get("causes")
     parts = [api_message(response)]
     for cause in causes if isinstance(causes, list) else [causes]:
         if isinstance(cause, Mapping):
-            parts.extend(str(value) for value in cause.values() if isinstance(value, str | int))
+            parts.append(" ".join(str(value) for value in cause.values() if isinstance(value, str | int)))
         elif isinstance(cause, str):
             parts.append(cause)
-    return " ".join(" ".join(parts).split())
+    return parts
+
+
+def api_causes(response: requests.Response) -> str:
+    """LivePerson's message and its causes, on one line."""
+    return " ".join(" ".join(api_said(response)).split())
 
 
 def page_problem(body: Mapping[str, Any] | None, records: str = "intervals") -> str | None:

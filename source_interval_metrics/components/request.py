@@ -20,7 +20,7 @@ from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_req
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_interval_metrics import service_hosts
-from source_interval_metrics.components.answer import api_causes, asked_query
+from source_interval_metrics.components.answer import api_causes, api_said, asked_query
 from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
@@ -42,22 +42,24 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
     return named if len(named) < len(asked) else ()
 
 
-# A 400 naming the largest page size: "limit: must be less than or equal to 100", "maximum limit is 5000".
-_LARGEST_LIMIT = re.compile(
-    r"\blimit\b[^.;\d]{0,60}?(?:less than or equal to|at most|not exceed|maximum(?: is| of)?|max(?:imum)?:?|<=|up to|"
-    r"between\s*\d+\s*and)\s*(\d+)|\bmaximum limit\b[^.;\d]{0,20}?(\d+)",
-    re.IGNORECASE,
-)
+_PAGE_LIMIT = re.compile(r"\blimit\b", re.IGNORECASE)
+_NOT_A_PAGE = re.compile(r"\b(from|retention|history|minutes?|hours?|days?|weeks?|months?|years?|\d{4}-\d\d)\b", re.I)
 
 
 def largest_limit(response: requests.Response) -> int | None:
-    """The largest `limit` a 400 names, when the request asked for more; else None."""
-    match = _LARGEST_LIMIT.search(api_causes(response))
+    """The largest `limit` a 400 names, when the request asked for more; else None. It is the largest number below
+    the one asked for in a sentence about `limit` ("limit: must be less than or equal to 100", "limit 20000 is more
+    than the maximum of 5000", "limit: must be between 1 and 250")."""
     asked = asked_query(response).get("limit", "")
-    if not match or not asked.isdigit():
+    if not asked.isdigit():
         return None
-    largest = int(match.group(1) or match.group(2))
-    return largest if 0 < largest < int(asked) else None
+    sentences = [part for said in api_said(response) for part in re.split(r"\.\s", said)]
+    about_limit = [
+        sentence for sentence in sentences if _PAGE_LIMIT.search(sentence) and not _NOT_A_PAGE.search(sentence)
+    ]
+    below = [int(number) for sentence in about_limit for number in re.findall(r"\b\d+\b", sentence)]
+    below = [number for number in below if 0 < number < int(asked)]
+    return max(below) if below else None
 
 
 # A 400 about how far back `from` may go: one clause naming `from` and how old it may be.
@@ -101,8 +103,9 @@ class AgentActivityRequester(HttpRequester):
     a metric LivePerson refuses for the stream's grouping (and leaves it out of the stream's later requests, with one
     WARN), with the largest page size a 400 names (for the rest of the sync), or from the oldest moment LivePerson
     says it keeps when it refuses a window's `from` as too old (a WARN names what can no longer be read; a window it
-    keeps nothing of ends empty, and later windows as old are not asked). It takes `request_parameters` and
-    `request_headers` itself: the CDK hands a custom requester only the fields it declares. The stream's
+    keeps nothing of ends empty, and a window older than a refused `from` is not asked). It takes
+    `request_parameters` and `request_headers` itself: the CDK hands a custom requester only the fields it declares. The
+    stream's
     `$parameters` name its records (`records_named`), the history its method page documents (`documented_history`,
     empty when a refusal is no surprise) and the step of its oldest-moment search (`history_step_minutes`, else the
     interval length)."""
