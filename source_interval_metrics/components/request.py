@@ -42,6 +42,7 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
     return named if len(named) < len(asked) else ()
 
 
+# A 400 about the page size: a sentence naming `limit`, and neither `from` nor a span of time.
 _PAGE_LIMIT = re.compile(r"\blimit\b", re.IGNORECASE)
 _NOT_A_PAGE = re.compile(r"\b(from|retention|history|minutes?|hours?|days?|weeks?|months?|years?|\d{4}-\d\d)\b", re.I)
 
