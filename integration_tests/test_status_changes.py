@@ -181,9 +181,11 @@ def test_changes_that_show_up_late_are_caught_by_the_next_sync(short_pauses: Non
 
 
 def test_a_sync_killed_midway_resumes_from_its_last_state(status_reading: Simulator, tmp_path: Path) -> None:
-    simulator, start = status_reading, midnight(6)
-    simulator.update(latency=0.2)
-    config = connector_config(simulator, start_date=rfc3339(start), num_workers=2)
+    """Three windows of five days, read at once in pages of 300 at most, 100 ms a page: killed when the first window
+    is done, the others are part-way."""
+    simulator, start = status_reading, midnight(12)
+    simulator.update(latency=0.1, status_max_limit=min(simulator.settings.status_max_limit, 300))
+    config = connector_config(simulator, start_date=rfc3339(start), num_workers=3)
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog([STATUS])))
     process = subprocess.Popen(
@@ -193,7 +195,7 @@ def test_a_sync_killed_midway_resumes_from_its_last_state(status_reading: Simula
         text=True,
         start_new_session=True,
     )
-    before = killed_after(process, states=2)
+    before = killed_after(process, states=1)
     simulator.update(latency=0)
     simulator.status_requests.clear()
     after = run_connector(tmp_path, "read", config, catalog([STATUS]), state=final_states(before))
@@ -204,6 +206,7 @@ def test_a_sync_killed_midway_resumes_from_its_last_state(status_reading: Simula
     union = {key(r): r for r in records(before, STATUS) + records(after, STATUS)}
     expected = expected_changes(simulator, readable_from(simulator, start), status_end(simulator))
     assert compare(list(union.values()), expected) == CLEAN
+    assert len(records(before, STATUS)) < len(expected), "the first sync was stopped before it was done"
 
 
 @pytest.mark.parametrize("denial", [401, 403])
