@@ -103,3 +103,15 @@ def test_time_in_state_splits_each_state_at_interval_boundaries_and_ends_it_at_t
         (7, "08:30", "ONLINE", 600.0),
         (7, "08:45", "AWAY", 300.0),
     ]
+
+
+def test_the_demo_goes_on_without_status_changes_when_the_key_lacks_their_permission() -> None:
+    from demo.__main__ import STATUS, readable_streams
+    from integration_tests.conftest import connector_config
+    from integration_tests.simulator import Settings, Simulator
+
+    with Simulator(Settings(status_permission=False)) as simulator:
+        config = connector_config(simulator, extra_groupings=["skill,agent"])
+        assert readable_streams(config) == [stream for stream in STREAMS if stream != STATUS]
+        simulator.update(status_permission=True)
+        assert readable_streams(config) == STREAMS
