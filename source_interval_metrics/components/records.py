@@ -177,9 +177,9 @@ class StatusChangeRecords(RecordExtractor):
 
 @dataclass
 class ChangesInWindow(RecordFilter):
-    """Keeps the status changes that happened in the window's [start, end + 1 s), each once: the request asks a second
-    more on each side, so that every reading of `from` and `to` gives the window's changes, and offset pages over a
-    window that is still being written may repeat one."""
+    """Keeps the status changes that happened in the window's [start, end + 1 s), each once: the request asks from a
+    second before the window to its end, so that every reading of `from` and `to` gives the window's changes, and
+    offset pages over a window that is still being written may repeat one."""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
