@@ -243,7 +243,7 @@ def test_the_oldest_moment_kept_is_read_from_a_refusal(said: str, oldest: str | 
         ("2026-11-25T09:18:51.625Z", "2026-11-25T09:18:51Z"),
         ("2026-11-25T11:18:51+02:00", "2026-11-25T09:18:51Z"),
         ("2026-11-25T09:18:51Z", None),  # already as the cursor writes it
-        ("2027-01-01T00:00:00Z", "2026-11-25T10:07:30Z"),  # in the future: now
+        ("2026-12-25T00:00:00Z", "2026-11-25T10:07:30Z"),  # in the future (the clock is frozen): now
     ],
 )
 def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(saved: str, written: str | None) -> None:
