@@ -211,6 +211,7 @@ def test_a_200_without_state_changes_is_asked_again(http_mocker: HttpMocker, pau
         ("Maximum limit is 1000", 1000),
         ("limit: must be between 1 and 250", 250),
         ("offset: must be greater than or equal to 0", None),
+        ("limit: invalid value", 5000),  # no size named: the next smaller documented one
         ("limit: must be less than or equal to 50000", None),  # not smaller than what was asked
     ],
 )
@@ -309,3 +310,14 @@ def test_a_refusal_about_history_is_never_taken_for_a_page_size() -> None:
     response.status_code, response._content = 400, json.dumps(body).encode()
     response.request = requests.Request("GET", STATUS_URL, params={"limit": "20000", "offset": "0"}).prepare()
     assert largest_limit(response) is None
+
+
+@freeze_time(NOW)
+def test_a_refused_limit_that_names_no_size_steps_down_through_the_documented_sizes(http_mocker: HttpMocker) -> None:
+    mock_sign_in(http_mocker)
+    refusal = HttpResponse(json.dumps({"message": "Bad Request", "causes": ["limit: invalid value"]}), 400)
+    http_mocker.get(status_request(*TODAY), refusal)
+    http_mocker.get(status_request(*TODAY, limit="5000"), refusal)
+    http_mocker.get(status_request(*TODAY, limit="1000"), status_page([change("2026-11-25T08:00:00.000Z")]))
+    output = read_streams(config(start_date=TODAY[0]), STATUS, sync_mode=SyncMode.full_refresh)
+    assert not output.errors and len(output.records) == 1

@@ -42,6 +42,9 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
     return named if len(named) < len(asked) else ()
 
 
+# Page sizes the method pages and their drafts have named, largest first: tried in turn when a refusal of `limit`
+# names no size of its own (the last is the documented default).
+PAGE_SIZES_TO_TRY = (5000, 1000, 100, 50)
 # A 400 about the page size: a sentence naming `limit`, and neither `from` nor a span of time.
 _PAGE_LIMIT = re.compile(r"\blimit\b", re.IGNORECASE)
 _NOT_A_PAGE = re.compile(r"\b(from|retention|history|minutes?|hours?|days?|weeks?|months?|years?|\d{4}-\d\d)\b", re.I)
@@ -50,7 +53,8 @@ _NOT_A_PAGE = re.compile(r"\b(from|retention|history|minutes?|hours?|days?|weeks
 def largest_limit(response: requests.Response) -> int | None:
     """The largest `limit` a 400 names, when the request asked for more; else None. It is the largest number below
     the one asked for in a sentence about `limit` ("limit: must be less than or equal to 100", "limit 20000 is more
-    than the maximum of 5000", "limit: must be between 1 and 250")."""
+    than the maximum of 5000", "limit: must be between 1 and 250"), or the next smaller documented size where the
+    sentence names none ("limit: invalid value")."""
     asked = asked_query(response).get("limit", "")
     if not asked.isdigit():
         return None
@@ -58,8 +62,10 @@ def largest_limit(response: requests.Response) -> int | None:
     about_limit = [
         sentence for sentence in sentences if _PAGE_LIMIT.search(sentence) and not _NOT_A_PAGE.search(sentence)
     ]
-    below = [int(number) for sentence in about_limit for number in re.findall(r"\b\d+\b", sentence)]
-    below = [number for number in below if 0 < number < int(asked)]
+    named = [int(number) for sentence in about_limit for number in re.findall(r"\b\d+\b", sentence)]
+    below = [number for number in named if 0 < number < int(asked)]
+    if about_limit and not named:  # refused without naming a size: the next smaller of the sizes seen documented
+        below = [size for size in PAGE_SIZES_TO_TRY if size < int(asked)][:1]
     return max(below) if below else None
 
 
