@@ -16,7 +16,7 @@ from integration_tests.simulator.oauth1 import ApiKeys
 from source_interval_metrics.components.auth import OAuth1Authenticator
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
-from source_interval_metrics.components.state import AlignStateToIntervalBoundary
+from source_interval_metrics.components.state import SavedCursor
 from source_interval_metrics.interval_grid import to_rfc3339
 
 CONFIG = {
@@ -175,7 +175,7 @@ def test_paginator_keeps_no_state_between_windows() -> None:
     )
 
 
-# --- AlignStateToIntervalBoundary ---------------------------------------------------------------------------------
+# --- SavedCursor ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_paginator_keeps_no_state_between_windows() -> None:
 def test_state_minus_lookback_lands_on_an_interval_boundary(
     duration: int, lookback: str, saved: str, aligned: str
 ) -> None:
-    migration = AlignStateToIntervalBoundary(
+    migration = SavedCursor(
         config={**CONFIG, "interval_duration": duration, "lookback_window": lookback}, parameters={}
     )
     state = {"intervalStart": saved}
@@ -201,13 +201,13 @@ def test_state_minus_lookback_lands_on_an_interval_boundary(
 
 
 def test_state_migration_leaves_empty_and_concurrent_states_alone() -> None:
-    migration = AlignStateToIntervalBoundary(config=CONFIG, parameters={})
+    migration = SavedCursor(config=CONFIG, parameters={})
     assert not migration.should_migrate({})
     assert not migration.should_migrate({"state_type": "date-range", "slices": []})
 
 
 def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
-    migration = AlignStateToIntervalBoundary(config=CONFIG, parameters={})
+    migration = SavedCursor(config=CONFIG, parameters={})
     with pytest.raises(AirbyteTracedException) as raised:
         migration.should_migrate({"intervalStart": "yesterday"})
     assert raised.value.failure_type == FailureType.config_error

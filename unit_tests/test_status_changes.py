@@ -16,7 +16,7 @@ from freezegun import freeze_time
 
 from source_interval_metrics.components.records import ChangesInWindow, StatusChangeRecords, utc_millis
 from source_interval_metrics.components.request import largest_limit, oldest_kept
-from source_interval_metrics.components.state import StatusChangeTime
+from source_interval_metrics.components.state import SavedCursor
 from source_interval_metrics.interval_grid import rfc3339
 from unit_tests.conftest import (
     STATUS,
@@ -248,7 +248,7 @@ def test_the_oldest_moment_kept_is_read_from_a_refusal(said: str, oldest: str | 
     ],
 )
 def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(saved: str, written: str | None) -> None:
-    migration = StatusChangeTime(config={}, parameters={"name": STATUS})
+    migration = SavedCursor(config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False)
     assert migration.should_migrate({"time": saved}) == (written is not None)
     if written:
         assert migration.migrate({"time": saved}) == {"time": written}
@@ -256,7 +256,9 @@ def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(s
 
 def test_a_saved_time_that_is_no_time_is_a_config_error_saying_how_to_mend_it() -> None:
     with pytest.raises(AirbyteTracedException) as refused:
-        StatusChangeTime(config={}, parameters={"name": STATUS}).should_migrate({"time": "yesterday"})
+        SavedCursor(config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False).should_migrate(
+            {"time": "yesterday"}
+        )
     assert refused.value.failure_type == FailureType.config_error
     assert refused.value.message == (
         "agent_status_changes: the saved state {'time': 'yesterday'} is not an RFC 3339 date-time. Reset the stream, "

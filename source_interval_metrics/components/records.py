@@ -31,16 +31,10 @@ COUNTS = frozenset(
 )
 
 
-def _as_count(value: Any) -> Any:
-    """A count sent as 20.0 or "20" is the integer it is (the schema types counts as integers)."""
+def as_integer(value: Any) -> Any:
+    """A whole number sent as 20.0 or "20" is the integer it is (the schemas type counts and ids as integers)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value
-
-
-def _as_integer_id(value: Any) -> Any:
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
     return value
@@ -81,9 +75,9 @@ class IntervalRecordExtractor(RecordExtractor):
         for key, value in entry.items():
             if key == "metrics":
                 for metric, amount in (value or {}).items():
-                    record[metric] = amount if type(amount) is int or metric not in COUNTS else _as_count(amount)
+                    record[metric] = amount if type(amount) is int or metric not in COUNTS else as_integer(amount)
             elif key in INTEGER_ID_FIELDS:
-                record[key] = _as_integer_id(value)
+                record[key] = as_integer(value)
             elif key != "timeframe":
                 record[key] = value
         return record
@@ -162,7 +156,7 @@ class StatusChangeRecords(RecordExtractor):
         record: dict[str, Any] = {"accountId": account, **change}
         for name in STATUS_INTEGERS:
             if name in record:
-                record[name] = _as_count(_as_integer_id(record[name]))
+                record[name] = as_integer(record[name])
         record["time"] = utc_millis(record.get("time"))
         record["prevStatusChangeTime"] = utc_millis(record.get("prevStatusChangeTime")) or None
         kind = record.get("statusType")

@@ -107,15 +107,11 @@ def oldest_kept(said: str, now: dt.datetime) -> dt.datetime | None:
 @dataclass
 class AgentActivityRequester(HttpRequester):
     """The manifest's HttpRequester at the account's Agent Activity host, which sends a request again at once without
-    a metric LivePerson refuses for the stream's grouping (and leaves it out of the stream's later requests, with one
-    WARN), with the largest page size a 400 names (for the rest of the sync), or from the oldest moment LivePerson
-    says it keeps when it refuses a window's `from` as too old (a WARN names what can no longer be read; a window it
-    keeps nothing of ends empty, and a window older than a refused `from` is not asked). It takes
-    `request_parameters` and `request_headers` itself: the CDK hands a custom requester only the fields it declares. The
-    stream's
-    `$parameters` name its records (`records_named`), the history its method page documents (`documented_history`,
-    empty when a refusal is no surprise) and the step of its oldest-moment search (`history_step_minutes`, else the
-    interval length)."""
+    a metric LivePerson refuses (left out for the rest of the sync, one WARN), with the largest page size a 400 names,
+    or from the oldest moment LivePerson keeps when it refuses `from` as too old (a WARN names what is lost; older
+    windows are not asked). It takes `request_parameters` and `request_headers` itself (the CDK hands a custom
+    requester only the fields it declares). `$parameters`: `records_named`, `documented_history` (empty when a refusal
+    is no surprise) and `history_step_minutes` (the search's step; else the interval length)."""
 
     parameters: InitVar[Mapping[str, Any]]
     request_parameters: Mapping[str, str] = field(default_factory=dict)
@@ -226,8 +222,8 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        """The window's first page from the oldest interval LivePerson keeps: from where its refusal says (an age or a
-        time), else found by halving the window down to one interval (a request each, the latest interval first). A
+        """The window's first page from the oldest moment LivePerson keeps: where its refusal says (an age or a time),
+        else found by halving down to one step (the latest step first: if even that is refused, so is the window). A
         WARN names what can no longer be read; a window LivePerson keeps none of ends with the refusal, empty."""
         step = dt.timedelta(minutes=int(self._step_minutes or self.config["interval_duration"]))
         said, refused_at = api_causes(refusal), parse(window["start_time"])
@@ -235,29 +231,27 @@ class AgentActivityRequester(HttpRequester):
         oldest = oldest_kept(said, dt.datetime.now(dt.UTC))
         named = ceil(oldest + SAFETY_MARGIN, int(step.total_seconds()) // 60) if oldest else None
         kept_from, kept = boundary, cast(requests.Response | None, refusal)
+
+        def kept_when_asked_from(start: dt.datetime) -> bool:
+            nonlocal refused_at, kept_from, kept
+            later = StreamSlice(
+                partition=window.partition,
+                cursor_slice={**window.cursor_slice, "start_time": rfc3339(start)},
+                extra_fields=window.extra_fields,
+            )
+            answer = self._without_refused_metrics(stream_state, later, next_page_token, **kwargs)
+            if answer is not None and answer.status_code == 400 and history_refused(answer):
+                refused_at = start
+                return False
+            kept_from, kept = start, answer
+            return True
+
         if named is not None and named >= boundary:
             refused_at = named  # the whole window is older than LivePerson keeps, and so is every earlier one
-        elif named is not None and refused_at < named:
-            answer = self._asked_from(named, stream_state, window, next_page_token, **kwargs)
-            if _refuses_history(answer):
-                refused_at = named
-            else:
-                kept_from, kept = named, answer
-        searching = kept_from == boundary and refused_at < boundary - step
-        if searching:  # the latest interval first: if even that is gone, so is the window
-            answer = self._asked_from(boundary - step, stream_state, window, next_page_token, **kwargs)
-            searching = not _refuses_history(answer)
-            if searching:
-                kept_from, kept = boundary - step, answer
-            else:
-                refused_at = boundary - step
-        while searching and kept_from - refused_at > step:
-            middle = _halfway(refused_at, kept_from, step)
-            answer = self._asked_from(middle, stream_state, window, next_page_token, **kwargs)
-            if _refuses_history(answer):
-                refused_at = middle
-            else:
-                kept_from, kept = middle, answer
+        elif not (named is not None and refused_at < named and kept_when_asked_from(named)):
+            if refused_at < boundary - step and kept_when_asked_from(boundary - step):
+                while kept_from - refused_at > step:
+                    kept_when_asked_from(refused_at + max(step, (kept_from - refused_at) // 2 // step * step))
         with self._lock:
             self._refused_before = max(filter(None, (self._refused_before, refused_at)))
             self._unread_from = min(filter(None, (self._unread_from, parse(window["start_time"]))))
@@ -269,27 +263,3 @@ class AgentActivityRequester(HttpRequester):
             + (f"; this window starts at {rfc3339(kept_from)}." if kept_from < boundary else ".")
         )
         return kept
-
-    def _asked_from(
-        self,
-        start: dt.datetime,
-        stream_state: StreamState | None,
-        window: StreamSlice,
-        next_page_token: Mapping[str, Any] | None,
-        **kwargs: Any,
-    ) -> requests.Response | None:
-        later = StreamSlice(
-            partition=window.partition,
-            cursor_slice={**window.cursor_slice, "start_time": rfc3339(start)},
-            extra_fields=window.extra_fields,
-        )
-        return self._without_refused_metrics(stream_state, later, next_page_token, **kwargs)
-
-
-def _refuses_history(answer: requests.Response | None) -> bool:
-    return answer is not None and answer.status_code == 400 and history_refused(answer)
-
-
-def _halfway(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> dt.datetime:
-    """The interval boundary halfway from `start` to `end` (rounded down, never `start` itself)."""
-    return start + max(step, (end - start) // 2 // step * step)

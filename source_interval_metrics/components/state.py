@@ -1,5 +1,5 @@
-"""Saved state made to fit the interval grid (or, for status changes, the cursor's form), and never trusted past the
-present."""
+"""Saved state written as the cursor writes it, never trusted past the present, and, for interval streams, aligned to
+the interval grid."""
 
 from __future__ import annotations
 
@@ -20,87 +20,61 @@ from source_interval_metrics.interval_grid import CURSOR_FIELD, floor, last_fini
 logger = logging.getLogger("airbyte")
 
 
-def saved_time(stream: str, cursor_field: str, value: Any) -> dt.datetime:
-    """The moment a saved state names, or a config error saying how to mend a state that names none."""
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return parse(value)
-    except ValueError:
-        raise AirbyteTracedException(
-            message=(
-                f"{stream}: the saved state {{'{cursor_field}': {value!r}}} is not an RFC 3339 date-time. Reset the "
-                f"stream, or give a state such as {{'{cursor_field}': '2024-05-01T00:00:00Z'}}."
-            ),
-            failure_type=FailureType.config_error,
-        ) from None
-
-
 @dataclass
-class AlignStateToIntervalBoundary(StateMigration):
-    """Moves a saved `intervalStart` so that it minus the lookback window is an interval boundary (rounding down); a
-    state later than the last finished interval is moved back to it, with a warning. (State migrations in the CDK
-    are custom components only.)"""
+class SavedCursor(StateMigration):
+    """A saved `cursor_field` in any RFC 3339 form, written as the cursor writes it; one later than the latest moment
+    there is to read (the last finished interval, or now) is moved back to it, with a WARN. On the interval grid it is
+    moved so that it less the lookback window is an interval boundary (rounding down). State migrations in the CDK
+    are custom components only."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
+    cursor_field: str = CURSOR_FIELD
+    on_interval_grid: bool = True
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters.get("name", "stream")
 
     def _saved(self, value: Any) -> dt.datetime:
-        return saved_time(self._stream, CURSOR_FIELD, value)
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return parse(value)
+        except ValueError:
+            raise AirbyteTracedException(
+                message=(
+                    f"{self._stream}: the saved state {{'{self.cursor_field}': {value!r}}} is not an RFC 3339 "
+                    f"date-time. Reset the stream, or give a state such as {{'{self.cursor_field}': "
+                    "'2024-05-01T00:00:00Z'}."
+                ),
+                failure_type=FailureType.config_error,
+            ) from None
 
-    def _last_finished_interval(self) -> dt.datetime:
-        return last_finished(dt.datetime.now(dt.UTC), int(self.config["interval_duration"]))
+    def _latest(self) -> dt.datetime:
+        now = dt.datetime.now(dt.UTC)
+        return last_finished(now, int(self.config["interval_duration"])) if self.on_interval_grid else now
 
-    def _aligned(self, saved: dt.datetime) -> str:
+    def _as_written(self, saved: dt.datetime) -> str:
+        if not self.on_interval_grid:
+            return rfc3339(min(saved, self._latest()))
         lookback = parse_duration(self.config["lookback_window"])
-        reread_from = min(saved, self._last_finished_interval()) - lookback
+        reread_from = min(saved, self._latest()) - lookback
         return rfc3339(floor(reread_from, int(self.config["interval_duration"])) + lookback)
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        if not stream_state or CURSOR_FIELD not in stream_state or "state_type" in stream_state:
+        if not stream_state or self.cursor_field not in stream_state or "state_type" in stream_state:
             return False
-        value = stream_state[CURSOR_FIELD]
-        return bool(self._aligned(self._saved(value)) != value)
+        value = stream_state[self.cursor_field]
+        return bool(self._as_written(self._saved(value)) != value)
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        value = stream_state[CURSOR_FIELD]
-        saved, aligned = self._saved(value), self._aligned(self._saved(value))
-        if saved > self._last_finished_interval():
+        value = stream_state[self.cursor_field]
+        written = self._as_written(self._saved(value))
+        if self._saved(value) > self._latest():
+            latest = "the last finished interval" if self.on_interval_grid else "now"
             logger.warning(
-                f"{self._stream}: the saved state {{'{CURSOR_FIELD}': {value!r}}} is later than the last finished "
-                f"interval; this sync reads from {aligned} less the lookback window instead. If the state came "
-                "from elsewhere, reset the stream."
+                f"{self._stream}: the saved state {{'{self.cursor_field}': {value!r}}} is later than {latest}; this "
+                f"sync reads from {written} less the lookback window instead. If the state came from elsewhere, "
+                "reset the stream."
             )
-        return {**stream_state, CURSOR_FIELD: aligned}
-
-
-@dataclass
-class StatusChangeTime(StateMigration):
-    """Writes a saved `time` (any RFC 3339 form) as the cursor writes it; one later than now is moved back to now, with
-    a warning."""
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._stream = parameters.get("name", "stream")
-
-    def _as_written(self, value: Any) -> str:
-        return rfc3339(min(saved_time(self._stream, "time", value), dt.datetime.now(dt.UTC)))
-
-    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        if not stream_state or "time" not in stream_state or "state_type" in stream_state:
-            return False
-        return bool(self._as_written(stream_state["time"]) != stream_state["time"])
-
-    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        value = stream_state["time"]
-        if saved_time(self._stream, "time", value) > dt.datetime.now(dt.UTC):
-            logger.warning(
-                f"{self._stream}: the saved state {{'time': {value!r}}} is in the future; this sync reads from now "
-                "less the lookback window instead. If the state came from elsewhere, reset the stream."
-            )
-        return {**stream_state, "time": self._as_written(value)}
+        return {**stream_state, self.cursor_field: written}
