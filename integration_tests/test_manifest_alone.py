@@ -43,11 +43,12 @@ def test_the_manifest_checks_and_reads_through_the_cdk_with_the_components_alone
     assert compare(SKILL, emitted, truth) == CLEAN
 
 
-@pytest.mark.parametrize("verb", ["check", "discover", "read"])
-def test_each_verb_builds_the_source_once(
+@pytest.mark.parametrize("verb", ["spec", "check", "discover", "read"])
+def test_each_verb_builds_the_source_once_and_only_what_it_uses(
     verb: str, simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each construction validates the whole manifest again (about 0.1 s): the console script builds it once."""
+    """Each construction loads the CDK's component schema and validates the whole manifest again (about 0.2 s): the
+    console script builds the source once, `spec` not at all, and a read only the streams of its catalog."""
     built: list[object] = []
     construct = ConcurrentDeclarativeSource.__init__
 
@@ -72,11 +73,20 @@ def test_each_verb_builds_the_source_once(
             }
         )
     )
-    extra = ["--catalog", str(catalog)] if verb == "read" else []
-    monkeypatch.setattr(sys, "argv", ["source-interval-metrics", verb, "--config", str(config), *extra])
+    extra = ["--config", str(config)] if verb != "spec" else []
+    extra += ["--catalog", str(catalog)] if verb == "read" else []
+    monkeypatch.setattr(sys, "argv", ["source-interval-metrics", verb, *extra])
     run.run()
-    assert '"ERROR"' not in capsys.readouterr().out
-    assert len(built) == 1
+    out = capsys.readouterr().out
+    assert (
+        '"ERROR"' not in out
+        and out.count('"type":"' + {"spec": "SPEC", "check": "CONNECTION_STATUS"}.get(verb, "")) > 0
+    )
+    assert len(built) == (0 if verb == "spec" else 1)
+    if verb in ("check", "discover"):
+        assert len(built[0].resolved_manifest["streams"]) == 5
+    if verb == "read":
+        assert [stream["name"] for stream in built[0].resolved_manifest["streams"]] == [SKILL]
 
 
 @pytest.mark.parametrize(

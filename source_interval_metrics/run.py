@@ -12,12 +12,12 @@ from typing import Any, NoReturn
 
 import orjson
 from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
-from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, ConnectorSpecification, FailureType
+from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, ConnectorSpecification, FailureType, Type
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.inputs import InputProblem
-from source_interval_metrics.source import SourceIntervalMetrics
+from source_interval_metrics.source import SourceIntervalMetrics, spec
 
 
 class IntervalMetricsEntrypoint(AirbyteEntrypoint):
@@ -106,6 +106,9 @@ def run() -> None:
 
 
 def _run(args: list[str]) -> None:
+    if args == ["spec"]:  # the manifest's spec alone: no source to build
+        _print(AirbyteMessage(type=Type.SPEC, spec=spec().generate_spec()))
+        return
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     try:
         catalog, config, state = (

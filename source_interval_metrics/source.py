@@ -65,10 +65,15 @@ def connection_specification() -> Mapping[str, Any]:
 
 
 @cache
+def spec() -> Spec:
+    """The manifest's spec, as the CDK builds it: the `spec` verb's answer, and the config's validations."""
+    built: Spec = ModelToComponentFactory().create_component(SpecModel, manifest()["spec"], {})
+    return built
+
+
 def spec_validations() -> list[Validator]:
-    """The spec's validations (`config_normalization_rules`), as the CDK builds them."""
-    spec: Spec = ModelToComponentFactory().create_component(SpecModel, manifest()["spec"], {})
-    return list(spec.config_validations)
+    """The spec's validations (`config_normalization_rules`)."""
+    return list(spec().config_validations)
 
 
 def _actionable(said: str | None, access_help: str | None) -> str | None:
@@ -134,6 +139,10 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                 self._checked_config, combined = prepared, groupings.combinations(prepared)
         definition = copy.deepcopy(manifest())  # plus a stream for each combined grouping the config asks for
         definition["streams"].extend(groupings.stream_definition(combination) for combination in combined)
+        self._stream_names = [stream["$parameters"]["name"] for stream in definition["streams"]]
+        if catalog and catalog.streams:  # a read builds only the streams it reads
+            wanted = {configured.stream.name for configured in catalog.streams}
+            definition["streams"] = [s for s in definition["streams"] if s["$parameters"]["name"] in wanted]
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=self._checked_config,
@@ -277,7 +286,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             raise sync_failure(failures) from error
 
     def _refuse_unknown_streams(self, catalog: ConfiguredAirbyteCatalog) -> None:
-        known = [stream["name"] for stream in self.resolved_manifest["streams"]]
+        known = self._stream_names
         unknown = [configured.stream.name for configured in catalog.streams if configured.stream.name not in known]
         if unknown:
             raise AirbyteTracedException(
