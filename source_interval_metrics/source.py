@@ -137,12 +137,11 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                 self._config_problem = str(problem)
             else:
                 self._checked_config, combined = prepared, groupings.combinations(prepared)
-        definition = copy.deepcopy(manifest())  # plus a stream for each combined grouping the config asks for
-        definition["streams"].extend(groupings.stream_definition(combination) for combination in combined)
-        self._stream_names = [stream["$parameters"]["name"] for stream in definition["streams"]]
-        if catalog and catalog.streams:  # a read builds only the streams it reads
-            wanted = {configured.stream.name for configured in catalog.streams}
-            definition["streams"] = [s for s in definition["streams"] if s["$parameters"]["name"] in wanted]
+        definition = dict(copy.deepcopy(manifest()))  # plus a stream for each combined grouping the config asks for
+        streams = [*definition["streams"], *map(groupings.stream_definition, combined)]
+        self._stream_names = [stream["$parameters"]["name"] for stream in streams]
+        wanted = {configured.stream.name for configured in catalog.streams} if catalog else set()  # a read's streams
+        definition["streams"] = [s for s in streams if s["$parameters"]["name"] in wanted] if wanted else streams
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=self._checked_config,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import InitVar, dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import requests
@@ -18,7 +19,6 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime, ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from requests_oauthlib import OAuth1
 
 from source_interval_metrics import service_hosts
 from source_interval_metrics.components.answer import api_message, decoded
@@ -31,9 +31,9 @@ TOKEN_TIMEOUT = (15.0, 60.0)
 
 @dataclass
 class OAuth1Authenticator(DeclarativeAuthenticator):
-    """Signs every request (and every retry, afresh) with two-legged OAuth 1.0a HMAC-SHA1 via requests-oauthlib.
-
-    The CDK has no OAuth 1.0a authenticator."""
+    """Signs every request (and every retry, afresh) with two-legged OAuth 1.0a HMAC-SHA1 via requests-oauthlib,
+    imported on the first request it signs (most accounts sign in with OAuth 2.0). The CDK has no OAuth 1.0a
+    authenticator."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
@@ -43,10 +43,16 @@ class OAuth1Authenticator(DeclarativeAuthenticator):
     access_token_secret: str
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        def value(template: str) -> str:
-            return str(InterpolatedString.create(template, parameters=parameters).eval(self.config))
+        self._parameters = parameters
 
-        self._signer = OAuth1(
+    @cached_property
+    def _signer(self) -> Callable[[requests.PreparedRequest], requests.PreparedRequest]:
+        from requests_oauthlib import OAuth1
+
+        def value(template: str) -> str:
+            return str(InterpolatedString.create(template, parameters=self._parameters).eval(self.config))
+
+        return OAuth1(  # type: ignore[no-any-return]
             client_key=value(self.consumer_key),
             client_secret=value(self.consumer_secret),
             resource_owner_key=value(self.access_token),
@@ -56,8 +62,7 @@ class OAuth1Authenticator(DeclarativeAuthenticator):
         )
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        signed: requests.PreparedRequest = self._signer(request)
-        return signed
+        return self._signer(request)
 
     @property
     def auth_header(self) -> str:
