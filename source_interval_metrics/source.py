@@ -140,6 +140,10 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         definition = dict(copy.deepcopy(manifest()))  # plus a stream for each combined grouping the config asks for
         streams = [*definition["streams"], *map(groupings.stream_definition, combined)]
         self._stream_names = [stream["$parameters"]["name"] for stream in streams]
+        # What a stream's access needs beyond the rest, as its `$parameters` say.
+        self._access_help = {
+            stream["$parameters"]["name"]: stream["$parameters"].get("access_help") for stream in streams
+        }
         wanted = {configured.stream.name for configured in catalog.streams} if catalog else set()  # a read's streams
         definition["streams"] = [s for s in streams if s["$parameters"]["name"] in wanted] if wanted else streams
         super().__init__(
@@ -210,20 +214,13 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             try:
                 self._read_the_last_hour(requester, name)
             except AirbyteTracedException as error:
-                said = _actionable(error.message, self._access_help(name))
+                said = _actionable(error.message, self._access_help.get(name))
                 if name != STATUS_STREAM:
                     return AirbyteConnectionStatus(
                         status=Status.FAILED, message=f"Reading {CHECKED[name]} failed: {said}"
                     )
                 unreadable.append(f"{name} cannot be read: {said}")
         return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=" ".join(unreadable) or None)
-
-    def _access_help(self, stream_name: str) -> str | None:
-        """What the stream's access needs beyond the rest, as its `$parameters` say (`access_help`)."""
-        for stream in self.resolved_manifest["streams"]:
-            if stream["name"] == stream_name and stream.get("$parameters", {}).get("access_help"):
-                return str(stream["$parameters"]["access_help"])
-        return None
 
     def _requester_asking_for_one_entry(self, name: str) -> HttpRequester:
         """The stream's requester, as the manifest declares it (the interval streams' with a page size of one)."""
@@ -269,15 +266,14 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             for message in super().read(logger, config, catalog, state):
                 error = message.trace.error if message.type == Type.TRACE and message.trace else None
                 if error:
-                    stream_name = error.stream_descriptor.name if error.stream_descriptor else ""
-                    error.message = _actionable(error.message, self._access_help(stream_name))
-                if error and error.stream_descriptor:
-                    stream = error.stream_descriptor.name
+                    stream = error.stream_descriptor.name if error.stream_descriptor else ""
+                    error.message = _actionable(error.message, self._access_help.get(stream))
                     if stream in failures and failures[stream].message == error.message:
                         continue  # the same failure from another window of the stream: said once
-                    failures.setdefault(stream, error)
-                if error and error.failure_type != FailureType.system_error:
-                    error.stack_trace = None  # an expected condition, said in one line, not a bug
+                    if stream:
+                        failures.setdefault(stream, error)
+                    if error.failure_type != FailureType.system_error:
+                        error.stack_trace = None  # an expected condition, said in one line, not a bug
                 yield message
         except AirbyteTracedException as error:
             if not failures:
