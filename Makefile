@@ -44,5 +44,7 @@ clean:
 demo: install
 	$(BIN)/python -m demo
 
+# The package's bytecode compiled first, as `pip install` does for users (the editable install leaves it to imports).
 bench: install
+	$(BIN)/python -m compileall -q source_interval_metrics
 	$(BIN)/python -m bench.run
