@@ -69,8 +69,9 @@ class SavedCursor(StateMigration):
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         value = stream_state[self.cursor_field]
-        written = self._as_written(self._saved(value))
-        if self._saved(value) > self._latest():
+        saved = self._saved(value)
+        written = self._as_written(saved)
+        if saved > self._latest():
             latest = "the last finished interval" if self.on_interval_grid else "now"
             logger.warning(
                 f"{self._stream}: the saved state {{'{self.cursor_field}': {value!r}}} is later than {latest}; this "
