@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Nothing heavy: on Linux a child's peak RSS starts at its parent's (a bench holding the CDK would show every reader
+# at 80 MB at least).
 import yaml
 
 BIN = Path(sys.executable).parent
@@ -41,10 +43,6 @@ class Run:
     rss_mb: float
     requests: int
     records: int
-
-
-# The bench itself imports nothing heavy: on Linux a child's peak RSS starts at its parent's, so a bench holding the
-# CDK (80 MB) would show every reader at 80 MB at least.
 
 
 class SimulatorProcess:
@@ -114,7 +112,6 @@ def scenario(
     config: dict[str, Any],
     streams: list[str],
     runs: int,
-    readers: dict[str, list[str]],
 ) -> dict[str, list[Run]]:
     with tempfile.TemporaryDirectory() as folder:
         config_path, catalog_path = Path(folder, "config.json"), Path(folder, "catalog.json")
@@ -122,10 +119,7 @@ def scenario(
         catalog_path.write_text(json.dumps(catalog_of(streams)))
         commands = {
             "floor": [sys.executable, "-m", "bench.floor_reader", str(config_path), *streams],
-            **{
-                label: [str(CONNECTOR), "read", "--config", str(config_path), "--catalog", str(catalog_path), *extra]
-                for label, extra in readers.items()
-            },
+            "connector": [str(CONNECTOR), "read", "--config", str(config_path), "--catalog", str(catalog_path)],
         }
         results: dict[str, list[Run]] = {label: [] for label in commands}
         print(f"\n## {name}", flush=True)
@@ -247,7 +241,6 @@ def marginal_cost(simulator: SimulatorProcess, base: dict[str, Any], runs: int, 
             config,
             ["conversation_interval_metrics"],
             runs,
-            {"connector": []},
         )
     for size in sizes:
         table(at[size])
@@ -297,7 +290,6 @@ def latency(
         {**base, "start_date": start, "num_workers": workers},
         STREAMS,
         runs,
-        {"connector": []},
     )
     simulator.update(latency=0)
     table(results)
