@@ -49,7 +49,7 @@ def test_each_verb_builds_the_source_once_and_only_what_it_uses(
 ) -> None:
     """Each construction loads the CDK's component schema and validates the whole manifest again (about 0.2 s): the
     console script builds the source once, `spec` not at all, and a read only the streams of its catalog."""
-    built: list[object] = []
+    built: list[ConcurrentDeclarativeSource] = []
     construct = ConcurrentDeclarativeSource.__init__
 
     def counted(self: ConcurrentDeclarativeSource, *args: Any, **kwargs: Any) -> None:
