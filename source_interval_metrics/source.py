@@ -146,6 +146,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         }
         wanted = {configured.stream.name for configured in catalog.streams} if catalog else set()  # a read's streams
         definition["streams"] = [s for s in streams if s["$parameters"]["name"] in wanted] if wanted else streams
+        self._built = {stream["$parameters"]["name"] for stream in definition["streams"]}
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=self._checked_config,
@@ -168,10 +169,13 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog | None = None,
         state: list[AirbyteStateMessage] | None = None,
     ) -> None:
-        """Build again when a verb brings a config other than the one given at construction (as test kits do); the
-        CDK's entrypoint hands back the construction's config with its defaults filled in, which is the same."""
-        if config is not None and dict(config) not in (self._raw_config, self._checked_config):
-            self._build(catalog, config, state)
+        """Build again when a verb brings a config other than the one given at construction (as test kits do; the
+        CDK's entrypoint hands back the construction's config with its defaults filled in, which is the same), or
+        needs streams the construction left out (one built for a read, then asked to check, discover or read more)."""
+        needed = {configured.stream.name for configured in catalog.streams} if catalog else set(self._stream_names)
+        other_config = config is not None and dict(config) not in (self._raw_config, self._checked_config)
+        if other_config or not needed & set(self._stream_names) <= self._built:
+            self._build(catalog, config if other_config else self._raw_config, state)
         _, unknown = config_rules.unknown_keys(config or {}, connection_specification())
         if unknown and not self._config_problem:
             self.logger.warning(

@@ -8,6 +8,7 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
     ConcurrencyLevel as ConcurrencyLevelModel,
 )
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from source_interval_metrics import SourceIntervalMetrics
@@ -21,6 +22,15 @@ PRIMARY_KEYS = {
     "agent_interval_metrics": "agentId",
     "conversation_interval_metrics": "conversationId",
 }
+
+
+def test_a_source_built_for_one_stream_s_read_still_discovers_every_stream() -> None:
+    cfg = config()
+    one_stream = CatalogBuilder().with_stream("skill_interval_metrics", SyncMode.full_refresh).build()
+    source = SourceIntervalMetrics(one_stream, cfg, None)
+    assert [stream["name"] for stream in source.resolved_manifest["streams"]] == ["skill_interval_metrics"]
+    streams = {s.name for s in discover(source, cfg).catalog.catalog.streams}
+    assert streams == {*PRIMARY_KEYS, "agent_status_changes"}
 
 
 def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
