@@ -45,12 +45,11 @@ def iso(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def main() -> None:
-    config: dict[str, Any] = json.load(open(sys.argv[1]))
+def signed_in(config: dict[str, Any]) -> tuple[requests.Session, str]:
+    """A session signed in to the simulator (one host serves every service), and the interval-metrics URL."""
     api, account = config["domain_api_url"], config["account_id"]
     session = requests.Session()
     host = session.get(f"{api}/api/account/{account}/service/agentActivityDomain/baseURI.json").json()["baseURI"]
-    base = f"http://{host}/api/account/{account}/interval-metrics"
     token = session.post(
         f"http://{host}/sentinel/api/v2/account/{account}/app/token",
         data={
@@ -60,6 +59,13 @@ def main() -> None:
         },
     ).json()["access_token"]
     session.headers["Authorization"] = f"Bearer {token}"
+    return session, f"http://{host}/api/account/{account}/interval-metrics"
+
+
+def main() -> None:
+    config: dict[str, Any] = json.load(open(sys.argv[1]))
+    account = config["account_id"]
+    session, base = signed_in(config)
     step = int(config.get("interval_duration", 15)) * 60
     start = int(dt.datetime.fromisoformat(config["start_date"].replace("Z", "+00:00")).timestamp())
     out = sys.stdout.buffer

@@ -18,7 +18,7 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.types import StreamSlice
 
-from bench.floor_reader import METRICS, iso, windows
+from bench.floor_reader import METRICS, iso, signed_in, windows
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
 from source_interval_metrics.source import manifest
@@ -29,13 +29,8 @@ CONFIG = {"account_id": ACCOUNT, "interval_duration": 15, "handle_time_model": "
 
 def pages(url: str, start: int) -> list[tuple[requests.Response, StreamSlice]]:
     """Every page of the conversation grouping from `start`, in one-day windows as the connector cuts them."""
-    session = requests.Session()
-    host = session.get(f"{url}/api/account/{ACCOUNT}/service/agentActivityDomain/baseURI.json").json()["baseURI"]
-    token = session.post(
-        f"http://{host}/sentinel/api/v2/account/{ACCOUNT}/app/token",
-        data={"client_id": "sim-client-id", "client_secret": "sim-client-secret", "grant_type": "client_credentials"},
-    ).json()["access_token"]
-    session.headers["Authorization"] = f"Bearer {token}"
+    credentials = {"client_id": "sim-client-id", "client_secret": "sim-client-secret"}
+    session, base = signed_in({"domain_api_url": url, "account_id": ACCOUNT, "credentials": credentials})
     found = []
     for lower, upper in windows(start, 900):
         window = StreamSlice(partition={}, cursor_slice={"start_time": iso(lower), "end_time": iso(upper - 1)})
@@ -43,7 +38,7 @@ def pages(url: str, start: int) -> list[tuple[requests.Response, StreamSlice]]:
         query.update({"metrics": METRICS["conversation"], "pageSize": "500", "intervalDuration": "15"})
         query.update({"from": iso(lower), "to": iso(upper - 1)})
         while True:
-            page = session.get(f"http://{host}/api/account/{ACCOUNT}/interval-metrics", params=query)
+            page = session.get(base, params=query)
             found.append((page, window))
             key = (page.json()["metadata"]["paging"] or {}).get("nextPageKey")
             if not key:
