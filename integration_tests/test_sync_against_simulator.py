@@ -6,10 +6,13 @@ import calendar
 import time
 from pathlib import Path
 
+import pytest
+
 from integration_tests.conftest import (
     CLEAN,
     EVERY_STREAM,
     EXTRA_GROUPINGS,
+    STATUS,
     catalog,
     compare,
     connector_config,
@@ -92,3 +95,16 @@ def test_pointing_domain_alone_at_the_simulator_is_enough(simulator: Simulator, 
     messages = run_connector(tmp_path, "read", config, catalog(["skill_interval_metrics"]))
     assert errors(messages) == [] and records(messages, "skill_interval_metrics")
     assert simulator.stats["domain"] == 0
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_num_workers_is_the_most_requests_under_way_at_once(simulator: Simulator, tmp_path: Path, workers: int) -> None:
+    """The connector runs twice as many threads as `num_workers`, yet LivePerson never has more of its requests under
+    way at once (interval metrics and status changes together), and it does have that many."""
+    simulator.update(latency=0.05)
+    start = int(time.time()) // 86400 * 86400 - 3 * 86400
+    config = connector_config(simulator, start_date=rfc3339(start), page_size=50, num_workers=workers)
+    streams = ["skill_interval_metrics", "conversation_interval_metrics", STATUS]
+    messages = run_connector(tmp_path, "read", config, catalog(streams, sync_mode="full_refresh"))
+    assert errors(messages) == [] and all(records(messages, stream) for stream in streams)
+    assert simulator.stats["most_under_way"] == workers

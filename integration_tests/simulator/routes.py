@@ -44,11 +44,15 @@ class BadRequest(Exception):
 
 class Routes(BaseHTTPRequestHandler):
     sim: Simulator
+    _under_way = False  # an Agent Activity request, counted until its answer starts out
 
     # --- plumbing -----------------------------------------------------------------------------------------------
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         payload = body if isinstance(body, bytes) else orjson.dumps(body)
+        if self._under_way:  # before the answer goes out: the client cannot have sent its next request yet
+            self._under_way = False
+            self.sim.under_way(-1)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -68,9 +72,11 @@ class Routes(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         path = urlsplit(self.path).path
-        if match := METRICS.match(path):
-            return self._interval_metrics(match.group(1))
-        if match := STATUS_CHANGES.match(path):
+        if match := METRICS.match(path) or STATUS_CHANGES.match(path):
+            self._under_way = True
+            self.sim.under_way(+1)
+            if match.re is METRICS:
+                return self._interval_metrics(match.group(1))
             return self._status_changes(match.group(1))
         if match := DOMAIN_ONE.match(path):
             return self._domain(match.group(1), match.group(2))

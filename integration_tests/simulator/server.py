@@ -114,6 +114,7 @@ class Simulator:
         self._self_links: Counter[str] = Counter()
         self.answered: list[dict[str, Any]] = []  # the interval-metrics queries answered 200 or 202
         self.status_answered: list[dict[str, Any]] = []  # the status-changes queries answered 200
+        self._under_way = 0  # Agent Activity requests received and not yet answered
         self._server = ThreadingHTTPServer((address, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -186,6 +187,12 @@ class Simulator:
     def count(self, name: str) -> None:
         with self._lock:
             self.stats[name] += 1
+
+    def under_way(self, change: int) -> None:
+        """One Agent Activity request more (+1) or fewer (-1) under way; `stats['most_under_way']` keeps the most."""
+        with self._lock:
+            self._under_way += change
+            self.stats["most_under_way"] = max(self.stats["most_under_way"], self._under_way)
 
     def next_fault(self) -> int | None:
         with self._lock:

@@ -5,6 +5,7 @@ it keeps. One component owns each of these, so the manifest runs on its own and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import threading
@@ -13,6 +14,7 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any, cast
 
 import requests
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
@@ -24,6 +26,13 @@ from source_interval_metrics.components.answer import api_causes, api_said, aske
 from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
+
+
+@functools.cache
+def requests_in_flight(most: int) -> threading.BoundedSemaphore:
+    """The slots every stream's requests share: at most `most` requests under way at once."""
+    return threading.BoundedSemaphore(most)
+
 
 # Where a message goes on to list what *is* allowed ("supported: handleTime, ..."), naming stops counting.
 _ALLOWED_LIST = re.compile(r"\b(supported|allowed|valid|possible|expected)\b[^.;:]{0,30}(:|\bare\b)", re.IGNORECASE)
@@ -111,11 +120,13 @@ class AgentActivityRequester(HttpRequester):
     or from the oldest moment LivePerson keeps when it refuses `from` as too old (a WARN names what is lost; older
     windows are not asked). It takes `request_parameters` and `request_headers` itself (the CDK hands a custom
     requester only the fields it declares). `$parameters`: `records_named`, `documented_history` (empty when a refusal
-    is no surprise) and `history_step_minutes` (the search's step; else the interval length)."""
+    is no surprise) and `history_step_minutes` (the search's step; else the interval length). At most
+    `requests_in_flight` requests of every stream together are under way at once, whatever the CDK's threads."""
 
     parameters: InitVar[Mapping[str, Any]]
     request_parameters: Mapping[str, str] = field(default_factory=dict)
     request_headers: Mapping[str, str] = field(default_factory=dict)
+    requests_in_flight: str | int = 4
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.request_options_provider = InterpolatedRequestOptionsProvider(
@@ -133,6 +144,8 @@ class AgentActivityRequester(HttpRequester):
         self._records_named = str(parameters.get("records_named", "intervals"))
         self._step_minutes = parameters.get("history_step_minutes")
         self._lock = threading.Lock()
+        most = InterpolatedString.create(str(self.requests_in_flight), parameters=parameters).eval(self.config)
+        self._slots = requests_in_flight(int(most))
 
     def get_url_base(
         self,
@@ -187,7 +200,8 @@ class AgentActivityRequester(HttpRequester):
         """The answer to the request, sent again at once without each metric LivePerson refuses, and with its largest
         page size when it refuses a larger one."""
         while True:
-            response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
+            with self._slots:
+                response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
             if response is None or response.status_code != 400:
                 return response
             refused, largest = refused_metrics(response), largest_limit(response)
