@@ -198,19 +198,20 @@ class AgentActivityRequester(HttpRequester):
         **kwargs: Any,
     ) -> requests.Response | None:
         """The answer to the request, sent again at once without each metric LivePerson refuses, and with its largest
-        page size when it refuses a larger one."""
-        while True:
-            with self._slots:
+        page size when it refuses a larger one. It keeps its slot until then: no other request is sent meanwhile
+        with what was refused (with one worker, a refusal is answered once)."""
+        with self._slots:
+            while True:
                 response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
-            if response is None or response.status_code != 400:
-                return response
-            refused, largest = refused_metrics(response), largest_limit(response)
-            if refused:
-                self._refuse(refused, api_causes(response))
-            elif largest:
-                self._limit_to(largest, api_causes(response))
-            else:
-                return response
+                if response is None or response.status_code != 400:
+                    return response
+                refused, largest = refused_metrics(response), largest_limit(response)
+                if refused:
+                    self._refuse(refused, api_causes(response))
+                elif largest:
+                    self._limit_to(largest, api_causes(response))
+                else:
+                    return response
 
     def _limit_to(self, largest: int, reason: str) -> None:
         with self._lock:
