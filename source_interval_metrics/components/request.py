@@ -181,14 +181,22 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        with self._lock:
-            refused_before = self._refused_before
-        if refused_before and stream_slice and not next_page_token and parse(stream_slice["end_time"]) < refused_before:
-            return None  # LivePerson has refused a later `from` as too old: this window is gone too
-        response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
-        if response is not None and response.status_code == 400 and stream_slice is not None:
-            return self._from_the_oldest_kept(response, stream_state, stream_slice, next_page_token, **kwargs)
-        return response  # the error handler lets no other 400 by
+        """The answer, in one of the shared slots, held until what LivePerson refused is recorded: no other request
+        goes out meanwhile with it (with one worker, each refusal is answered once)."""
+        with self._slots:
+            with self._lock:
+                refused_before = self._refused_before
+            if (
+                refused_before
+                and stream_slice
+                and not next_page_token
+                and parse(stream_slice["end_time"]) < refused_before
+            ):
+                return None  # LivePerson has refused a later `from` as too old: this window is gone too
+            response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
+            if response is not None and response.status_code == 400 and stream_slice is not None:
+                return self._from_the_oldest_kept(response, stream_state, stream_slice, next_page_token, **kwargs)
+            return response  # the error handler lets no other 400 by
 
     def _without_refused_metrics(
         self,
@@ -198,20 +206,18 @@ class AgentActivityRequester(HttpRequester):
         **kwargs: Any,
     ) -> requests.Response | None:
         """The answer to the request, sent again at once without each metric LivePerson refuses, and with its largest
-        page size when it refuses a larger one. It keeps its slot until then: no other request is sent meanwhile
-        with what was refused (with one worker, a refusal is answered once)."""
-        with self._slots:
-            while True:
-                response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
-                if response is None or response.status_code != 400:
-                    return response
-                refused, largest = refused_metrics(response), largest_limit(response)
-                if refused:
-                    self._refuse(refused, api_causes(response))
-                elif largest:
-                    self._limit_to(largest, api_causes(response))
-                else:
-                    return response
+        page size when it refuses a larger one."""
+        while True:
+            response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
+            if response is None or response.status_code != 400:
+                return response
+            refused, largest = refused_metrics(response), largest_limit(response)
+            if refused:
+                self._refuse(refused, api_causes(response))
+            elif largest:
+                self._limit_to(largest, api_causes(response))
+            else:
+                return response
 
     def _limit_to(self, largest: int, reason: str) -> None:
         with self._lock:
