@@ -302,7 +302,7 @@ def latency(
     )
     print(
         f"  of which start-up (a small read's wall) {start_up:.2f} s; the rest, {wall - start_up:.2f} s, is "
-        f"{(wall - start_up) / limit:.2f}x the limit (at most {workers} requests under way, on {2 * workers} threads)"
+        f"{(wall - start_up) / limit:.2f}x the limit (at most {workers} requests under way)"
     )
     print(
         f"  requests {asked:.0f} against the minimum {minimum:.0f} = {asked / minimum:.3f}x  (target <= 1.05x)  "

@@ -6,8 +6,6 @@ import calendar
 import time
 from pathlib import Path
 
-import pytest
-
 from integration_tests.conftest import (
     CLEAN,
     EVERY_STREAM,
@@ -97,10 +95,18 @@ def test_pointing_domain_alone_at_the_simulator_is_enough(simulator: Simulator, 
     assert simulator.stats["domain"] == 0
 
 
-@pytest.mark.parametrize("workers", [1, 3])
-def test_num_workers_is_the_most_requests_under_way_at_once(simulator: Simulator, tmp_path: Path, workers: int) -> None:
+def test_num_workers_is_the_most_requests_under_way_at_once(any_reading: Simulator, tmp_path: Path) -> None:
     """The connector runs twice as many threads as `num_workers`, yet LivePerson never has more of its requests under
-    way at once (interval metrics and status changes together), and it does have that many."""
+    way at once (interval metrics and status changes together, resends and retries included), and it does have that
+    many: under every reading."""
+    assert_most_under_way(any_reading, tmp_path, workers=3)
+
+
+def test_one_worker_sends_one_request_at_a_time(simulator: Simulator, tmp_path: Path) -> None:
+    assert_most_under_way(simulator, tmp_path, workers=1)
+
+
+def assert_most_under_way(simulator: Simulator, tmp_path: Path, workers: int) -> None:
     simulator.update(latency=0.05)
     start = int(time.time()) // 86400 * 86400 - 3 * 86400
     config = connector_config(simulator, start_date=rfc3339(start), page_size=50, num_workers=workers)
