@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,15 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 
-from integration_tests.conftest import CLEAN, compare, connector_config, expected_records, requested_end
+from integration_tests.conftest import (
+    CLEAN,
+    compare,
+    connector_config,
+    expected_records,
+    records,
+    requested_end,
+)
+from integration_tests.conftest import catalog as configured_catalog
 from integration_tests.simulator import Simulator
 from integration_tests.simulator.data import rfc3339
 from source_interval_metrics import run
@@ -26,12 +35,17 @@ MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
 SKILL = "skill_interval_metrics"
 
 
+def with_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with the spec's defaults, which the CDK alone does not fill in."""
+    spec = yaml.safe_load(MANIFEST.read_text())["spec"]["connection_specification"]["properties"]
+    return {**{key: schema["default"] for key, schema in spec.items() if "default" in schema}, **config}
+
+
 def test_the_manifest_checks_and_reads_through_the_cdk_with_the_components_alone(simulator: Simulator) -> None:
     manifest = yaml.safe_load(MANIFEST.read_text())
     spec = manifest["spec"]["connection_specification"]["properties"]
     start = int(time.time()) // 900 * 900 - 6 * 3600
-    config = connector_config(simulator, start_date=rfc3339(start))
-    config = {**{key: schema["default"] for key, schema in spec.items() if "default" in schema}, **config}
+    config = with_defaults(connector_config(simulator, start_date=rfc3339(start)))
     catalog = CatalogBuilder().with_stream(SKILL, SyncMode.incremental).build()
     source = ConcurrentDeclarativeSource(source_config=manifest, config=config, catalog=catalog, state=None)
     assert source.check(logging.getLogger("airbyte"), config).status == Status.SUCCEEDED
@@ -106,3 +120,25 @@ def test_the_manifest_s_own_spec_validations_refuse_what_json_schema_cannot_say(
     source = ConcurrentDeclarativeSource(source_config=manifest, config=config, catalog=None, state=None)
     with pytest.raises(ValueError, match=said):
         source.discover(logging.getLogger("airbyte"), config)
+
+
+def test_the_bench_s_cdk_alone_checks_and_reads_every_entry(simulator: Simulator, tmp_path: Path) -> None:
+    """`bench/cdk_alone.py`, the start-up floor of `make bench`: the verbs through the CDK's own entrypoint."""
+    start = int(time.time()) // 900 * 900 - 3 * 3600
+    config = with_defaults(connector_config(simulator, start_date=rfc3339(start)))
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(configured_catalog([SKILL], sync_mode="full_refresh")))
+    said = {}
+    for verb, extra in (("check", []), ("read", ["--catalog", str(tmp_path / "catalog.json")])):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.cdk_alone", verb, "--config", str(tmp_path / "config.json"), *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=MANIFEST.parent,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        said[verb] = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [m["connectionStatus"]["status"] for m in said["check"] if m["type"] == "CONNECTION_STATUS"] == ["SUCCEEDED"]
+    truth = expected_records(simulator, SKILL, start, requested_end(simulator))
+    assert truth and compare(SKILL, records(said["read"], SKILL), truth) == CLEAN
