@@ -96,8 +96,8 @@ def test_pointing_domain_alone_at_the_simulator_is_enough(simulator: Simulator, 
 
 
 def test_num_workers_is_the_most_requests_under_way_at_once(any_reading: Simulator, tmp_path: Path) -> None:
-    """The connector runs twice as many threads as `num_workers`, yet LivePerson never has more of its requests under
-    way at once (interval metrics and status changes together, resends and retries included), and it does have that
+    """`num_workers` windows are fetched in parallel: LivePerson never has more of the connector's requests under way
+    at once (interval metrics and status changes together, resends and retries included), and it does have that
     many: under every reading."""
     assert_most_under_way(any_reading, tmp_path, workers=3)
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import threading
-import time
 from typing import Any
 
 import pytest
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -19,7 +16,6 @@ from integration_tests.simulator.oauth1 import ApiKeys
 from source_interval_metrics.components.auth import OAuth1Authenticator
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
-from source_interval_metrics.components.request import AgentActivityRequester
 from source_interval_metrics.components.state import SavedCursor
 from source_interval_metrics.interval_grid import to_rfc3339
 
@@ -42,44 +38,6 @@ def response(body: Any, url: str = REQUEST_URL) -> requests.Response:
 
 def paging(**fields: Any) -> requests.Response:
     return response({"metadata": {"paging": fields, "count": 0}, "intervals": []})
-
-
-# --- AgentActivityRequester: requests under way -------------------------------------------------------------------
-
-
-def test_the_requesters_of_every_stream_share_num_workers_slots(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Six requests from two streams' requesters on six threads: never more than `num_workers` under way at once."""
-    under_way, most, lock = 0, 0, threading.Lock()
-
-    def send(*args: Any, **kwargs: Any) -> requests.Response:
-        nonlocal under_way, most
-        with lock:
-            under_way += 1
-            most = max(most, under_way)
-        time.sleep(0.05)
-        with lock:
-            under_way -= 1
-        return paging()
-
-    monkeypatch.setattr(HttpRequester, "send_request", send)
-    config = {**CONFIG, "num_workers": 2}
-    requesters = [
-        AgentActivityRequester(
-            name=name,
-            url_base="",
-            path="/",
-            config=config,
-            parameters={},
-            requests_in_flight="{{ config.num_workers }}",
-        )
-        for name in ("skill_interval_metrics", "agent_interval_metrics")
-    ]
-    threads = [threading.Thread(target=requesters[number % 2].send_request) for number in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert most == 2
 
 
 # --- IntervalRecordExtractor ---------------------------------------------------------------------------------------

@@ -62,11 +62,9 @@ def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
         assert dimension in stream.json_schema["properties"]
 
 
-@pytest.mark.parametrize(("num_workers", "threads"), [(None, 8), (1, 2), (7, 14), (7.0, 14), (10, 20)])
-def test_num_workers_sets_twice_as_many_threads(num_workers: float | None, threads: int) -> None:
-    """The manifest's concurrency level, as the CDK builds it from the config the source prepares: a thread for each
-    request under way (at most `num_workers`, integration_tests/test_sync_against_simulator.py) and one more for
-    working through a page's records meanwhile."""
+@pytest.mark.parametrize(("num_workers", "threads"), [(None, 4), (1, 1), (7, 7), (7.0, 7), (10, 10)])
+def test_num_workers_sets_how_many_windows_are_fetched_at_once(num_workers: float | None, threads: int) -> None:
+    """The manifest's concurrency level, as the CDK builds it from the config the source prepares."""
     cfg = config_rules.with_defaults(config(num_workers=num_workers), connection_specification())
     level = ModelToComponentFactory().create_component(ConcurrencyLevelModel, manifest()["concurrency_level"], cfg)
     assert level.get_concurrency_level() == threads

@@ -5,7 +5,6 @@ it keeps. One component owns each of these, so the manifest runs on its own and 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import re
 import threading
@@ -14,7 +13,6 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any, cast
 
 import requests
-from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
@@ -26,13 +24,6 @@ from source_interval_metrics.components.answer import api_causes, api_said, aske
 from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
-
-
-@functools.cache
-def requests_in_flight(most: int) -> threading.BoundedSemaphore:
-    """The slots every stream's requests share: at most `most` requests under way at once."""
-    return threading.BoundedSemaphore(most)
-
 
 # Where a message goes on to list what *is* allowed ("supported: handleTime, ..."), naming stops counting.
 _ALLOWED_LIST = re.compile(r"\b(supported|allowed|valid|possible|expected)\b[^.;:]{0,30}(:|\bare\b)", re.IGNORECASE)
@@ -120,13 +111,11 @@ class AgentActivityRequester(HttpRequester):
     or from the oldest moment LivePerson keeps when it refuses `from` as too old (a WARN names what is lost; older
     windows are not asked). It takes `request_parameters` and `request_headers` itself (the CDK hands a custom
     requester only the fields it declares). `$parameters`: `records_named`, `documented_history` (empty when a refusal
-    is no surprise) and `history_step_minutes` (the search's step; else the interval length). At most
-    `requests_in_flight` requests of every stream together are under way at once, whatever the CDK's threads."""
+    is no surprise) and `history_step_minutes` (the search's step; else the interval length)."""
 
     parameters: InitVar[Mapping[str, Any]]
     request_parameters: Mapping[str, str] = field(default_factory=dict)
     request_headers: Mapping[str, str] = field(default_factory=dict)
-    requests_in_flight: str | int = 4
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.request_options_provider = InterpolatedRequestOptionsProvider(
@@ -144,8 +133,6 @@ class AgentActivityRequester(HttpRequester):
         self._records_named = str(parameters.get("records_named", "intervals"))
         self._step_minutes = parameters.get("history_step_minutes")
         self._lock = threading.Lock()
-        most = InterpolatedString.create(str(self.requests_in_flight), parameters=parameters).eval(self.config)
-        self._slots = requests_in_flight(int(most))
 
     def get_url_base(
         self,
@@ -181,22 +168,14 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        """The answer, in one of the shared slots, held until what LivePerson refused is recorded: no other request
-        goes out meanwhile with it (with one worker, each refusal is answered once)."""
-        with self._slots:
-            with self._lock:
-                refused_before = self._refused_before
-            if (
-                refused_before
-                and stream_slice
-                and not next_page_token
-                and parse(stream_slice["end_time"]) < refused_before
-            ):
-                return None  # LivePerson has refused a later `from` as too old: this window is gone too
-            response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
-            if response is not None and response.status_code == 400 and stream_slice is not None:
-                return self._from_the_oldest_kept(response, stream_state, stream_slice, next_page_token, **kwargs)
-            return response  # the error handler lets no other 400 by
+        with self._lock:
+            refused_before = self._refused_before
+        if refused_before and stream_slice and not next_page_token and parse(stream_slice["end_time"]) < refused_before:
+            return None  # LivePerson has refused a later `from` as too old: this window is gone too
+        response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
+        if response is not None and response.status_code == 400 and stream_slice is not None:
+            return self._from_the_oldest_kept(response, stream_state, stream_slice, next_page_token, **kwargs)
+        return response  # the error handler lets no other 400 by
 
     def _without_refused_metrics(
         self,
