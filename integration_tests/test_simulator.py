@@ -11,7 +11,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from integration_tests.simulator import Settings, Simulator
+from integration_tests.simulator import Settings, Simulator, routes
 from integration_tests.simulator.data import rfc3339
 
 HOUR = 3600
@@ -259,3 +259,17 @@ def test_the_domain_api_knows_the_account_and_its_services(sim: Simulator) -> No
         requests.get(f"{base}/{sim.settings.account}/service/agentActivityDomain/baseURI.json", timeout=10).status_code
         == 404
     )
+
+
+def test_a_request_counts_as_under_way_until_it_is_answered_or_its_handler_fails(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`most_under_way` holds the connector to `num_workers`: a failed handler must not leave a request counted."""
+    url = f"{sim.url}/api/account/{sim.settings.account}/interval-metrics"
+    assert requests.get(url, params=query(), timeout=10).status_code == 401  # unsigned: answered, no longer under way
+    with monkeypatch.context() as patched:
+        patched.setattr(routes.Routes, "_interval_metrics", lambda self, account: 1 / 0)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, params=query(), timeout=10)
+    assert requests.get(url, params=query(), timeout=10).status_code == 401
+    assert sim.stats["most_under_way"] == 1  # one at a time: none left counted by the answer or the failure

@@ -75,9 +75,14 @@ class Routes(BaseHTTPRequestHandler):
         if match := METRICS.match(path) or STATUS_CHANGES.match(path):
             self._under_way = True
             self.sim.under_way(+1)
-            if match.re is METRICS:
-                return self._interval_metrics(match.group(1))
-            return self._status_changes(match.group(1))
+            try:
+                if match.re is METRICS:
+                    return self._interval_metrics(match.group(1))
+                return self._status_changes(match.group(1))
+            finally:
+                if self._under_way:  # a handler failed before answering: the request is no longer under way
+                    self._under_way = False
+                    self.sim.under_way(-1)
         if match := DOMAIN_ONE.match(path):
             return self._domain(match.group(1), match.group(2))
         if match := DOMAIN_ALL.match(path):
