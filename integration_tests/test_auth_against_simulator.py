@@ -25,16 +25,13 @@ from integration_tests.simulator.data import rfc3339
 SKILL = "skill_interval_metrics"
 
 
-def oauth1(simulator: Simulator, **changes: str) -> dict[str, Any]:
-    s = simulator.settings
-    keys = {
-        "auth_type": "oauth1",
-        "consumer_key": s.consumer_key,
-        "consumer_secret": s.consumer_secret,
-        "access_token": s.access_token,
-        "access_token_secret": s.access_token_secret,
-    }
-    return {**keys, **changes}
+API_KEYS = {
+    "auth_type": "oauth1",
+    "consumer_key": "app-key-value-1",
+    "consumer_secret": "app-secret-value-1",
+    "access_token": "access-token-value-1",
+    "access_token_secret": "access-token-secret-value-1",
+}
 
 
 def read_skill(simulator: Simulator, tmp_path: Path, start: int, **config: Any) -> list[dict[str, Any]]:
@@ -60,38 +57,27 @@ def test_a_token_revoked_mid_read_is_replaced_and_nothing_is_lost(simulator: Sim
     assert simulator.stats["status:401"] >= 1 and simulator.stats["token"] >= 2
 
 
-def test_oauth1_api_keys_are_accepted_where_liveperson_still_serves_them_with_a_warning(
-    simulator: Simulator, tmp_path: Path
+@pytest.mark.parametrize("verb", ["check", "discover", "read"])
+@pytest.mark.parametrize("keys", [API_KEYS, {k: v for k, v in API_KEYS.items() if k != "auth_type"}])
+def test_api_keys_are_refused_in_one_line_before_anything_is_sent(
+    simulator: Simulator, tmp_path: Path, verb: str, keys: dict[str, str]
 ) -> None:
-    messages = read_skill(simulator, tmp_path, int(time.time()) // 900 * 900 - 6 * 3600, credentials=oauth1(simulator))
-    assert simulator.stats["token"] == 0
-    warnings = [m["log"]["message"] for m in messages if m["type"] == "LOG" and m["log"]["level"] == "WARN"]
-    assert [w for w in warnings if "API keys" in w] == [
-        "Signing in with API keys (OAuth 1.0a). LivePerson ended OAuth 1.0 on 2026-05-31, so API keys no longer work "
-        "for most accounts. In the Management Console, open Application Install, install an application with the "
-        "client credentials grant and the Data > Workforce Management permission, and sign in with its client id and "
-        "secret (OAuth 2.0)."
-    ]
-
-
-def test_a_request_sent_again_without_a_refused_metric_is_signed_again(simulator: Simulator, tmp_path: Path) -> None:
-    simulator.update(skill_metrics_refused=("arrivals", "closedConversations"))
-    start = int(time.time()) // 900 * 900 - 6 * 3600
-    read_skill(simulator, tmp_path, start, credentials=oauth1(simulator), num_workers=1)  # one window at a time
-    assert simulator.stats["status:400"] == 2 and simulator.stats["status:401"] == 0  # later windows leave both out
-
-
-def test_a_wrong_oauth1_secret_is_refused_with_what_to_check(simulator: Simulator, tmp_path: Path) -> None:
-    config = connector_config(simulator, credentials=oauth1(simulator, consumer_secret="wrong-consumer-secret"))
-    (status,) = [
-        m["connectionStatus"] for m in run_connector(tmp_path, "check", config) if m["type"] == "CONNECTION_STATUS"
-    ]
-    assert status["status"] == "FAILED"
-    assert status["message"].startswith(
-        "Reading interval metrics failed: LivePerson refused the API keys "
-        "(HTTP 401: Unauthorized: oauth_problem=signature_invalid). LivePerson ended OAuth 1.0 on 2026-05-31, so API "
-        "keys no longer work for most accounts. In the Management Console, open Application Install"
+    output: list[str] = []
+    config = connector_config(simulator, credentials=keys)
+    messages = run_connector(tmp_path, verb, config, catalog([SKILL]) if verb == "read" else None, output=output)
+    said = (
+        "Config validation error: credentials are API keys (OAuth 1.0a), which LivePerson ended on 2026-05-31. In "
+        "the Management Console, open Application Install, install an application with the client credentials grant "
+        "and the Data > Workforce Management permission, and give its client id and secret with auth_type oauth2."
     )
+    if verb == "check":
+        assert [m["connectionStatus"] for m in messages if "connectionStatus" in m] == [
+            {"status": "FAILED", "message": said}
+        ]
+    else:
+        assert [(e["failure_type"], e["message"]) for e in errors(messages)] == [("config_error", said)]
+    assert simulator.stats["token"] == 0 and simulator.requests == [] and simulator.stats["domain"] == 0
+    assert not any(secret in output[0] for secret in list(keys.values())[-4:])
 
 
 def test_a_wrong_client_secret_fails_check_at_signing_in(simulator: Simulator, tmp_path: Path) -> None:
@@ -110,17 +96,14 @@ def test_a_wrong_client_secret_fails_check_at_signing_in(simulator: Simulator, t
     }
 
 
-@pytest.mark.parametrize("auth", ["oauth2", "oauth1"])
-def test_no_secret_or_token_is_ever_printed(simulator: Simulator, tmp_path: Path, auth: str) -> None:
+def test_no_secret_or_token_is_ever_printed(simulator: Simulator, tmp_path: Path) -> None:
     good = connector_config(simulator, start_date=rfc3339(int(time.time()) // 900 * 900 - 3 * 3600))
-    if auth == "oauth1":
-        good["credentials"] = oauth1(simulator)
     secrets = [value for key, value in good["credentials"].items() if key != "auth_type"]
     bad = {
         **good,
         "credentials": {
             **good["credentials"],
-            ("client_secret" if auth == "oauth2" else "consumer_secret"): "wrong-secret-value-1",
+            "client_secret": "wrong-secret-value-1",
         },
     }
     outputs: list[str] = []

@@ -35,14 +35,6 @@ CATALOG: dict[str, Any] = {
 }
 
 
-WRONG_KEYS = {
-    "consumer_key": "sim-consumer-key",
-    "consumer_secret": "not-the-secret",
-    "access_token": "sim-access-token",
-    "access_token_secret": "sim-access-token-secret",
-}
-
-
 def stream_state(value: Any) -> list[dict[str, Any]]:
     return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": SKILL}, "stream_state": value}}]
 
@@ -103,18 +95,11 @@ CASES: dict[str, Case] = {
         failure="FAILED",
         names="credentials.client_secret is required",
     ),
-    "oauth1 without a token": Case(
+    "API keys without a token": Case(
         "check",
-        {
-            "credentials": {
-                "auth_type": "oauth1",
-                "consumer_key": "k-1",
-                "consumer_secret": "s-1",
-                "access_token_secret": "t-1",
-            }
-        },
+        {"credentials": {"auth_type": "oauth1", "consumer_key": "k-1", "consumer_secret": "s-1"}},
         failure="FAILED",
-        names="credentials.access_token is required",
+        names="credentials are API keys (OAuth 1.0a), which LivePerson ended on 2026-05-31",
     ),
     "a client id that is a number": Case(
         "check",
@@ -218,13 +203,10 @@ CASES: dict[str, Case] = {
         failure="FAILED",
         names="Signing in failed",
     ),
-    "API keys LivePerson does not accept (HTTP 401)": Case(
+    "API keys": Case(
         "read",
-        {"credentials": {**WRONG_KEYS, "auth_type": "oauth1"}},
-        names="LivePerson refused the API keys (HTTP 401",
-    ),
-    "API keys LivePerson does not accept, check": Case(
-        "check", {"credentials": {**WRONG_KEYS, "auth_type": "oauth1"}}, failure="FAILED", names="HTTP 401"
+        {"credentials": {"consumer_key": "k-1", "consumer_secret": "s-1", "access_token": "t-1"}},
+        names="Application Install",
     ),
     "a 400 from LivePerson": Case("read", simulator={"fault_sequence": [400]}, names="HTTP 400"),
     "a 403 from LivePerson": Case("read", simulator={"has_permission": False}, names="HTTP 403"),

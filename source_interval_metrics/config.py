@@ -60,11 +60,20 @@ def check(config: Mapping[str, Any], spec: Mapping[str, Any], validations: Itera
             f"{PREFIX}{key!r} is not a setting of this connector; did you mean {meant!r}? Rename it: as written it "
             f"would be ignored, and {meant} would keep its default."
         )
-    _check_against(config, spec)
     every_key = {**dict.fromkeys(spec.get("properties", {})), **config}  # an optional key left out is None
+    validations = list(validations)
+    try:
+        _check_against(config, spec)
+    except ConfigProblem:  # credentials of another kind (API keys) are named as such, not as a bad auth_type
+        _validate(every_key, [v for v in validations if getattr(v, "field_path", None) == ["credentials"]])
+        raise
+    _validate(every_key, validations)
+
+
+def _validate(config: Mapping[str, Any], validations: Iterable[Validator]) -> None:
     for validator in validations:
         try:
-            validator.validate(every_key)
+            validator.validate(dict(config))
         except ValueError as problem:
             raise ConfigProblem(f"{PREFIX}{str(problem).rstrip('.')}.") from None
 

@@ -35,7 +35,6 @@ from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
 from source_interval_metrics import config as config_rules
 from source_interval_metrics import groupings, inputs, interval_grid, retention, service_hosts
-from source_interval_metrics.components.response_codes import API_KEYS_REFUSED
 
 MANIFEST = "manifest.yaml"
 STATUS_STREAM = "agent_status_changes"
@@ -181,8 +180,6 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             self.logger.warning(
                 f"The config has keys this connector does not know, which it ignores: {', '.join(map(repr, unknown))}."
             )
-        if self._checked_config.get("credentials", {}).get("auth_type") == "oauth1":
-            self.logger.warning(f"Signing in with API keys (OAuth 1.0a). {API_KEYS_REFUSED}")
         if self._config_problem:
             raise AirbyteTracedException(
                 message=self._config_problem,
@@ -200,8 +197,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         try:
             service_hosts.agent_activity_url(self._checked_config)
-            if self._checked_config["credentials"].get("auth_type") == "oauth2":
-                service_hosts.sentinel_url(self._checked_config)
+            service_hosts.sentinel_url(self._checked_config)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(
                 status=Status.FAILED, message=f"Finding the account's hosts failed: {error.message}"

@@ -54,7 +54,7 @@ def test_check_succeeds_and_says_so_when_status_changes_need_a_permission_the_ke
     assert message == (
         "agent_status_changes cannot be read: LivePerson denied access to account 123456 (HTTP 403: no message). "
         "Reading agent status changes needs the Data > Workforce Management > Agent Status Changes permission: add "
-        "it to the OAuth 2.0 application (or API key) in the Management Console. The other streams sync without it."
+        "it to the OAuth 2.0 application in the Management Console. The other streams sync without it."
     )
 
 

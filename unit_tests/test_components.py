@@ -12,8 +12,6 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from integration_tests.simulator.oauth1 import ApiKeys
-from source_interval_metrics.components.auth import OAuth1Authenticator
 from source_interval_metrics.components.paging import NextPageKeyOrNextRef
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
 from source_interval_metrics.components.state import SavedCursor
@@ -212,51 +210,3 @@ def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
         migration.should_migrate({"intervalStart": "yesterday"})
     assert raised.value.failure_type == FailureType.config_error
     assert "yesterday" in (raised.value.message or "")
-
-
-# --- OAuth1Authenticator ------------------------------------------------------------------------------------------
-
-OAUTH1 = {
-    "consumer_key": "app-key-1",
-    "consumer_secret": "app-secret-1",
-    "access_token": "token-1",
-    "access_token_secret": "token-secret-1",
-}
-
-
-def keys(**changes: str) -> ApiKeys:
-    """LivePerson's check of API keys (the simulator's, through oauthlib's public ResourceEndpoint)."""
-    given = {**OAUTH1, **changes}
-    return ApiKeys(given["consumer_key"], given["consumer_secret"], given["access_token"], given["access_token_secret"])
-
-
-def signed(authenticator: OAuth1Authenticator) -> requests.PreparedRequest:
-    prepared: requests.PreparedRequest = authenticator(requests.Request("GET", REQUEST_URL).prepare())
-    return prepared
-
-
-def test_oauth1_signs_with_hmac_sha1_and_a_fresh_nonce_each_time() -> None:
-    authenticator = OAuth1Authenticator(
-        config={"credentials": OAUTH1},
-        parameters={},
-        **{key: f"{{{{ config['credentials']['{key}'] }}}}" for key in OAUTH1},
-    )
-    first, second = signed(authenticator), signed(authenticator)
-    assert 'oauth_signature_method="HMAC-SHA1"' in str(first.headers["Authorization"])
-    liveperson = keys()
-    assert liveperson.problem(str(first.url), "GET", dict(first.headers)) is None
-    assert liveperson.problem(str(first.url), "GET", dict(first.headers)) == "oauth_problem=nonce_used"
-    assert keys(consumer_secret="wrong-secret").problem(str(second.url), "GET", dict(second.headers)) == (
-        "oauth_problem=signature_invalid"
-    )
-
-
-def test_oauth1_signs_a_retried_request_afresh_and_validly() -> None:
-    """The CDK applies the authenticator again to the same prepared request before each retry."""
-    authenticator = OAuth1Authenticator(config={}, parameters={}, **OAUTH1)
-    prepared = requests.Request("GET", REQUEST_URL).prepare()
-    authenticator(prepared)
-    first = prepared.headers["Authorization"]
-    authenticator(prepared)
-    assert prepared.headers["Authorization"] != first
-    assert keys().problem(str(prepared.url), "GET", dict(prepared.headers)) is None

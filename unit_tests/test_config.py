@@ -53,7 +53,7 @@ BAD = [
     ({"account_id": None}, "account_id is required"),
     (
         {"credentials": {"auth_type": "basic"}},
-        "credentials.auth_type must be one of oauth2, oauth1, got 'basic'",
+        "credentials.auth_type must be one of oauth2, got 'basic'",
     ),
     (
         {"credentials": {"auth_type": "oauth2", "client_id": "client-id-0001"}},

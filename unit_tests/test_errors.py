@@ -22,7 +22,6 @@ from source_interval_metrics.components.response_codes import LivePersonBackoff,
 from source_interval_metrics.source import manifest
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
-OAUTH1 = {"account_id": "123456", "credentials": {"auth_type": "oauth1"}}
 
 
 def answer(
@@ -102,18 +101,10 @@ def test_another_400_is_a_system_error_quoting_the_api(said: str) -> None:
     )
 
 
-def test_401_refreshes_an_oauth2_token_and_says_api_keys_ended() -> None:
+def test_401_refreshes_the_token_then_says_what_the_application_needs() -> None:
     action, failure, message = interpret(answer(401, {"message": "token expired"}))
     assert (action, failure) == (ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.config_error)
-    action, failure, message = interpret(answer(401, {"message": "oauth_problem=signature_invalid"}), OAUTH1)
-    assert (action, failure) == (ResponseAction.FAIL, FailureType.config_error)
-    assert message == (
-        "LivePerson refused the API keys (HTTP 401: oauth_problem=signature_invalid). LivePerson ended OAuth 1.0 on "
-        "2026-05-31, so API keys no longer work for most accounts. In the Management Console, open Application "
-        "Install, install an application with the client credentials grant and the Data > Workforce Management "
-        "permission, and sign in with its client id and secret (OAuth 2.0)."
-    )
-    assert "check your permissions" not in message.lower()
+    assert message.startswith("LivePerson did not accept the credentials (HTTP 401: token expired). Check the client")
 
 
 def test_403_and_404_say_what_to_check() -> None:

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from integration_tests.simulator import data, status
-from integration_tests.simulator.oauth1 import ApiKeys
 
 API_PATH = "/api/account/{account}/interval-metrics"
 RETENTION = 14 * data.DAY
@@ -43,10 +42,6 @@ class Settings:
     account: str = "123456"
     client_id: str = "sim-client-id"
     client_secret: str = "sim-client-secret"
-    consumer_key: str = "sim-consumer-key"
-    consumer_secret: str = "sim-consumer-secret"
-    access_token: str = "sim-access-token"
-    access_token_secret: str = "sim-access-token-secret"
     services: tuple[str, ...] = ("agentActivityDomain", "sentinel")
     token_ttl: int = 3600
     has_permission: bool = True
@@ -106,7 +101,6 @@ class Simulator:
         self.status_requests: list[dict[str, Any]] = []
         self._tokens: dict[str, float] = {}
         self.issued_tokens: list[str] = []
-        self._nonces: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._faults = random.Random(self.settings.fault_seed)
         self._shapes = random.Random(self.settings.fault_seed)
@@ -235,15 +229,8 @@ class Simulator:
                 return "unknown or revoked token"
             return None if expires > time.time() else "token expired"
         if value.startswith("OAuth "):
-            return self._check_oauth1(method, url, headers)
+            return "OAuth 1.0 API keys reached end of life on 2026-05-31"
         return "missing Authorization header"
-
-    def _check_oauth1(self, method: str, url: str, headers: dict[str, str]) -> str | None:
-        s = self.settings
-        keys = ApiKeys(
-            s.consumer_key, s.consumer_secret, s.access_token, s.access_token_secret, self._nonces, self._lock
-        )
-        return keys.problem(url, method, headers)
 
 
 def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:

@@ -1,21 +1,16 @@
-"""Signing in to LivePerson: OAuth 2.0 client credentials from Sentinel, or legacy two-legged OAuth 1.0a keys."""
+"""Signing in to LivePerson: OAuth 2.0 client credentials from the account's Sentinel (OAuth 1.0a ended 2026-05-31)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import InitVar, dataclass
-from functools import cached_property
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
-from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
-from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime, ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -27,50 +22,6 @@ from source_interval_metrics.retry import ask_patiently
 RENEW_BEFORE_EXPIRY = 60.0
 DEFAULT_LIFETIME = 3600.0  # when Sentinel does not say
 TOKEN_TIMEOUT = (15.0, 60.0)
-
-
-@dataclass
-class OAuth1Authenticator(DeclarativeAuthenticator):
-    """Signs every request (and every retry, afresh) with two-legged OAuth 1.0a HMAC-SHA1 via requests-oauthlib,
-    imported on the first request it signs (most accounts sign in with OAuth 2.0). The CDK has no OAuth 1.0a
-    authenticator."""
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    consumer_key: str
-    consumer_secret: str
-    access_token: str
-    access_token_secret: str
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._parameters = parameters
-
-    @cached_property
-    def _signer(self) -> Callable[[requests.PreparedRequest], requests.PreparedRequest]:
-        from requests_oauthlib import OAuth1
-
-        def value(template: str) -> str:
-            return str(InterpolatedString.create(template, parameters=self._parameters).eval(self.config))
-
-        return OAuth1(  # type: ignore[no-any-return]
-            client_key=value(self.consumer_key),
-            client_secret=value(self.consumer_secret),
-            resource_owner_key=value(self.access_token),
-            resource_owner_secret=value(self.access_token_secret),
-            signature_method="HMAC-SHA1",
-            signature_type="AUTH_HEADER",
-        )
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return self._signer(request)
-
-    @property
-    def auth_header(self) -> str:
-        return ""
-
-    @property
-    def token(self) -> str:
-        return ""
 
 
 @dataclass

@@ -37,15 +37,8 @@ CONFIG_CAUSED = re.compile(
     r"timeframe|two weeks|account|limit|offset)\b",
     re.IGNORECASE,
 )
-INSTALL_OAUTH2 = (
-    "In the Management Console, open Application Install, install an application with the client credentials grant "
-    "and the Data > Workforce Management permission, and sign in with its client id and secret (OAuth 2.0)."
-)
-API_KEYS_REFUSED = (
-    "LivePerson ended OAuth 1.0 on 2026-05-31, so API keys no longer work for most accounts. " + INSTALL_OAUTH2
-)
 ACCESS_HELP = (
-    "Check the client id and secret (or API keys), that the application has the Data > Workforce Management "
+    "Check the client id and secret, that the application has the Data > Workforce Management "
     "permission, and that LivePerson enabled LEUI.BAM_Enabled, Common.WorkforceManagement_AHT and "
     "lp-agentactivity-app.wfm-nrt-interval-metrics for the account."
 )
@@ -59,15 +52,14 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 class LivePersonResponseCodes(DefaultErrorHandler):
     """What the manifest's response filters cannot say, classified only: a 200 that is not a page of intervals, or
     whose next page is itself (retried), a 202 (for the paginator), a 400 (a refused metric or a too old `from`, let
-    by for the requester to send again; else a config or system error) and a 401 (renew an OAuth 2.0 token; refuse
-    API keys: a response filter's predicate cannot see the config). Everything else goes to the manifest's filters.
+    by for the requester to send again; else a config or system error) and a 401 (the token is renewed once, then the
+    refusal says what the application needs). Everything else goes to the manifest's filters.
     The stream's `$parameters` name its records' field (`records`) and what its access needs (`access_help`)."""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._records = str(parameters.get("records", "intervals"))
-        self._stream_access = f" {parameters['access_help']}" if parameters.get("access_help") else ""
-        self._access_help = self._stream_access.strip() or ACCESS_HELP  # what this stream's access needs
+        self._access_help = str(parameters.get("access_help") or ACCESS_HELP)  # what this stream's access needs
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if not isinstance(response_or_exception, requests.Response):
@@ -93,12 +85,6 @@ class LivePersonResponseCodes(DefaultErrorHandler):
             return self._bad_request(response)
         if status == 401:
             said = api_message(response)
-            if self.config.get("credentials", {}).get("auth_type") == "oauth1":
-                return _resolution(
-                    ResponseAction.FAIL,
-                    FailureType.config_error,
-                    f"LivePerson refused the API keys (HTTP 401: {said}). {API_KEYS_REFUSED}{self._stream_access}",
-                )
             return _resolution(
                 ResponseAction.REFRESH_TOKEN_THEN_RETRY,
                 FailureType.config_error,

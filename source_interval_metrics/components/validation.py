@@ -53,4 +53,25 @@ class CombinedGroupings(ValidationStrategy):
     """`extra_groupings`: combinations of two or more dimensions, each once."""
 
     def validate(self, value: Any) -> None:
-        groupings.combinations({"extra_groupings": value})
+        if isinstance(value, list):  # anything else is the spec's to refuse (an array of strings)
+            groupings.combinations({"extra_groupings": value})
+
+
+INSTALL_OAUTH2 = (
+    "In the Management Console, open Application Install, install an application with the client credentials grant "
+    "and the Data > Workforce Management permission, and give its client id and secret with auth_type oauth2."
+)
+API_KEY_FIELDS = frozenset({"consumer_key", "consumer_secret", "access_token", "access_token_secret"})
+
+
+@dataclass
+class OAuth2Credentials(ValidationStrategy):
+    """`credentials`: an OAuth 2.0 application; API keys (OAuth 1.0a, ended) refused with what to do."""
+
+    def validate(self, value: Any) -> None:
+        if not isinstance(value, dict):
+            return
+        if value.get("auth_type") == "oauth1" or API_KEY_FIELDS & value.keys():
+            raise ValueError(
+                f"credentials are API keys (OAuth 1.0a), which LivePerson ended on 2026-05-31. {INSTALL_OAUTH2}"
+            )
