@@ -98,8 +98,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Start the simulator for the standard tests and write the configs acceptance-test-config.yml names.
 
     Where a Docker engine answers, the simulator listens on the host's bridge address, so that the standard tests'
-    containers reach it as well as the tests on the host.
+    containers reach it as well as the tests on the host. Under pytest-xdist the controller alone does this: its
+    simulator serves every worker, and the files are written once.
     """
+    if hasattr(config, "workerinput"):
+        return
     docker_client = image.client()
     address = image.bridge_address(docker_client) if docker_client else "127.0.0.1"
     shared = Simulator(Settings(conversations_per_day=100), address=address).start()
@@ -116,9 +119,13 @@ def pytest_configure(config: pytest.Config) -> None:
     _write(GENERATED / "invalid_config.json", bad)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Image tests need a Docker engine: where none answers they skip and say so, except in CI, where they must run."""
+    """Image tests need a Docker engine: where none answers they skip and say so, except in CI, where they must run.
+    They run on one pytest-xdist worker, which builds the image once."""
     image_tests = [item for item in items if "image_tests" in item.keywords]
+    for item in image_tests:
+        item.add_marker(pytest.mark.xdist_group("image"))
     if not image_tests or image.client():
         return
     if image.required():
