@@ -19,8 +19,8 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.types import StreamSlice
 
 from bench.floor_reader import METRICS, iso, signed_in, windows
-from source_interval_metrics.components.paging import NextPageKeyOrNextRef
-from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
+from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy
+from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowRecordFilter
 from source_interval_metrics.source import manifest
 
 ACCOUNT = "123456"
@@ -51,8 +51,8 @@ def microseconds_a_record(answers: list[tuple[requests.Response, StreamSlice]]) 
     definition = {**manifest()["definitions"]["requester"]["error_handler"], "$parameters": {}}
     codes = ModelToComponentFactory().create_component(CustomErrorHandler, definition, CONFIG)
     extractor = IntervalRecordExtractor(config=CONFIG, parameters={})
-    in_window = IntervalStartInWindowFilter(config=CONFIG, parameters={}, condition="")
-    paging = NextPageKeyOrNextRef(config=CONFIG, parameters={})
+    in_window = IntervalStartInWindowRecordFilter(config=CONFIG, parameters={}, condition="")
+    paging = NextPageKeyPaginationStrategy(config=CONFIG, parameters={})
     records, began = 0, time.process_time()
     for answer, window in answers:
         fresh = copy.copy(answer)  # decoded anew, as every answer is once

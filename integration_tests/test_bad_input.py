@@ -18,7 +18,7 @@ from integration_tests.conftest import connector_config
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
 from source_interval_metrics import run, service_hosts, source
-from source_interval_metrics.components.auth import SentinelClientCredentials
+from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
 from source_interval_metrics.components.records import IntervalRecordExtractor
 
 SKILL = "skill_interval_metrics"
@@ -280,7 +280,7 @@ def test_every_input_gets_success_or_one_actionable_line(
     case = CASES[label]
     monkeypatch.setattr(sys, "argv", sys.argv)
     service_hosts.forget()
-    SentinelClientCredentials.forget()
+    SentinelOAuthAuthenticator.forget()
     shared_simulator.update(**{"fault_sequence": [], "fault_rates": {}, "has_permission": True, **case.simulator})
     code, messages, out = run_case(case, shared_simulator, tmp_path, capsys)
     assert "Traceback" not in out, out[-3000:]
@@ -316,7 +316,7 @@ def failure_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
 def fresh(shared_simulator: Simulator, monkeypatch: pytest.MonkeyPatch, short_pauses: None) -> Simulator:
     monkeypatch.setattr(sys, "argv", sys.argv)
     service_hosts.forget()
-    SentinelClientCredentials.forget()
+    SentinelOAuthAuthenticator.forget()
     shared_simulator.update(fault_sequence=[], fault_rates={}, has_permission=True, latency=0.0)
     return shared_simulator
 

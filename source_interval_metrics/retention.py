@@ -26,7 +26,7 @@ def unreadable_warning(stream: str, config: Mapping[str, Any], saved: str | None
     """A warning naming the range that is older than the API keeps, or None when nothing is lost."""
     try:
         wanted = wanted_start(config, saved)
-    except ValueError:  # a state that is not a date: SavedCursor refuses it with a clear error
+    except ValueError:  # a state that is not a date: SavedCursorStateMigration refuses it with a clear error
         return None
     oldest = oldest_readable(now, int(config["interval_duration"]))
     if wanted is None or wanted >= oldest:

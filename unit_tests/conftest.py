@@ -16,7 +16,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_interval_metrics import SourceIntervalMetrics, service_hosts
-from source_interval_metrics.components.auth import SentinelClientCredentials
+from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
 from source_interval_metrics.interval_grid import one_second_before
 
 ACCOUNT = "123456"
@@ -241,7 +241,7 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def fresh_caches() -> Iterator[None]:
     """Host look-ups and tokens are kept per process; every test starts without them."""
     service_hosts.forget()
-    SentinelClientCredentials.forget()
+    SentinelOAuthAuthenticator.forget()
     yield
     service_hosts.forget()
-    SentinelClientCredentials.forget()
+    SentinelOAuthAuthenticator.forget()

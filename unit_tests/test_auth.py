@@ -10,7 +10,7 @@ from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
-from source_interval_metrics.components.auth import SentinelClientCredentials
+from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
 from source_interval_metrics.source import REFUSED_TOKEN
 from unit_tests.conftest import (
     ACCOUNT,
@@ -41,9 +41,9 @@ def token_answer(token: str, lifetime: int = 3600) -> HttpResponse:
     return HttpResponse(json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": lifetime}))
 
 
-def authenticator() -> SentinelClientCredentials:
+def authenticator() -> SentinelOAuthAuthenticator:
     """As the manifest builds it: the token path, on the Sentinel host (here a `domain` given as a URL)."""
-    return SentinelClientCredentials(
+    return SentinelOAuthAuthenticator(
         config={"account_id": ACCOUNT, "domain": f"https://{SENTINEL_HOST}", "domain_api_url": DOMAIN_API},
         parameters={},
         token_refresh_endpoint=f"/sentinel/api/v2/account/{ACCOUNT}/app/token",
@@ -122,7 +122,7 @@ def test_a_sentinel_outage_is_retried_then_reported_as_transient(pauses: list[fl
         http_mocker.post(request, [HttpResponse("{}", 503), HttpResponse("{}", 502), token_answer("token-one-0001")])
         assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
         http_mocker.assert_number_of_calls(request, 3)
-    SentinelClientCredentials.forget()
+    SentinelOAuthAuthenticator.forget()
     with VerifiedHttpMocker() as http_mocker:
         http_mocker.post(request, [HttpResponse("{}", 503)] * 4)  # the first and 3 retries
         with pytest.raises(AirbyteTracedException) as raised:

@@ -12,9 +12,9 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.paging import NextPageKeyOrNextRef
-from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowFilter
-from source_interval_metrics.components.state import SavedCursor
+from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy
+from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowRecordFilter
+from source_interval_metrics.components.state import SavedCursorStateMigration
 from source_interval_metrics.interval_grid import to_rfc3339
 
 CONFIG = {
@@ -97,7 +97,7 @@ def test_to_rfc3339_gives_utc_with_z(value: str) -> None:
     assert to_rfc3339(value) == "2024-05-01T00:00:00Z"
 
 
-# --- IntervalStartInWindowFilter ----------------------------------------------------------------------------------
+# --- IntervalStartInWindowRecordFilter --------------------------------------------------------------------------------
 
 
 def test_filter_keeps_intervals_starting_inside_the_window_both_ends_included() -> None:
@@ -105,17 +105,17 @@ def test_filter_keeps_intervals_starting_inside_the_window_both_ends_included() 
         partition={}, cursor_slice={"start_time": "2026-11-24T00:00:00Z", "end_time": "2026-11-24T23:59:59Z"}
     )
     starts = ["2026-11-23T23:45:00Z", "2026-11-24T00:00:00Z", "2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z"]
-    kept = IntervalStartInWindowFilter(config=CONFIG, parameters={}).filter_records(
+    kept = IntervalStartInWindowRecordFilter(config=CONFIG, parameters={}).filter_records(
         [{"intervalStart": start} for start in starts], stream_state={}, stream_slice=window
     )
     assert [r["intervalStart"] for r in kept] == starts[1:3]
 
 
-# --- NextPageKeyOrNextRef -----------------------------------------------------------------------------------------
+# --- NextPageKeyPaginationStrategy ------------------------------------------------------------------------------------
 
 
-def strategy() -> NextPageKeyOrNextRef:
-    return NextPageKeyOrNextRef(config=CONFIG, parameters={})
+def strategy() -> NextPageKeyPaginationStrategy:
+    return NextPageKeyPaginationStrategy(config=CONFIG, parameters={})
 
 
 def test_paginator_follows_next_page_key_even_from_an_empty_page() -> None:
@@ -173,7 +173,7 @@ def test_paginator_keeps_no_state_between_windows() -> None:
     )
 
 
-# --- SavedCursor ---------------------------------------------------------------------------------
+# --- SavedCursorStateMigration ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def test_paginator_keeps_no_state_between_windows() -> None:
 def test_state_minus_lookback_lands_on_an_interval_boundary(
     duration: int, lookback: str, saved: str, aligned: str
 ) -> None:
-    migration = SavedCursor(
+    migration = SavedCursorStateMigration(
         config={**CONFIG, "interval_duration": duration, "lookback_window": lookback}, parameters={}
     )
     state = {"intervalStart": saved}
@@ -199,13 +199,13 @@ def test_state_minus_lookback_lands_on_an_interval_boundary(
 
 
 def test_state_migration_leaves_empty_and_concurrent_states_alone() -> None:
-    migration = SavedCursor(config=CONFIG, parameters={})
+    migration = SavedCursorStateMigration(config=CONFIG, parameters={})
     assert not migration.should_migrate({})
     assert not migration.should_migrate({"state_type": "date-range", "slices": []})
 
 
 def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
-    migration = SavedCursor(config=CONFIG, parameters={})
+    migration = SavedCursorStateMigration(config=CONFIG, parameters={})
     with pytest.raises(AirbyteTracedException) as raised:
         migration.should_migrate({"intervalStart": "yesterday"})
     assert raised.value.failure_type == FailureType.config_error

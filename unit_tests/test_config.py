@@ -11,7 +11,11 @@ import pytest
 from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
 
 from source_interval_metrics import run
-from source_interval_metrics.components.validation import CombinedGroupings, IsoDuration, PastDateTime
+from source_interval_metrics.components.validation import (
+    CombinedGroupingsValidationStrategy,
+    IsoDurationValidationStrategy,
+    PastDateTimeValidationStrategy,
+)
 from source_interval_metrics.config import with_defaults
 from source_interval_metrics.source import connection_specification
 from unit_tests.conftest import config
@@ -202,10 +206,25 @@ def test_a_failure_that_is_not_the_user_s_is_not_called_a_config_error(
 @pytest.mark.parametrize(
     ("strategy", "good", "bad", "said"),
     [
-        (PastDateTime(), "2024-05-01T00:00:00Z", "2024-02-30T00:00:00Z", "start_date '2024-02-30T00:00:00Z' is not"),
-        (PastDateTime(), None, "2999-01-01T00:00:00Z", "start_date 2999-01-01T00:00:00Z is in the future"),
-        (IsoDuration(), "P1DT2H", "1 hour", "lookback_window must be an ISO 8601 duration"),
-        (CombinedGroupings(), ["skill,agent"], ["skill,agent", "agent, skill"], "are the same combination"),
+        (
+            PastDateTimeValidationStrategy(),
+            "2024-05-01T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "start_date '2024-02-30T00:00:00Z' is not",
+        ),
+        (
+            PastDateTimeValidationStrategy(),
+            None,
+            "2999-01-01T00:00:00Z",
+            "start_date 2999-01-01T00:00:00Z is in the future",
+        ),
+        (IsoDurationValidationStrategy(), "P1DT2H", "1 hour", "lookback_window must be an ISO 8601 duration"),
+        (
+            CombinedGroupingsValidationStrategy(),
+            ["skill,agent"],
+            ["skill,agent", "agent, skill"],
+            "are the same combination",
+        ),
     ],
 )
 def test_each_spec_validation_takes_a_good_value_and_names_a_bad_one(

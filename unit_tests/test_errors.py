@@ -17,8 +17,8 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_interval_metrics.components.error_handler import LivePersonBackoffStrategy, LivePersonErrorHandler
 from source_interval_metrics.components.request import requested_metrics
-from source_interval_metrics.components.response_codes import LivePersonBackoff, LivePersonResponseCodes
 from source_interval_metrics.source import manifest
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
@@ -34,11 +34,11 @@ def answer(
     return response
 
 
-def handler(config: dict[str, Any] = OAUTH2) -> LivePersonResponseCodes:
+def handler(config: dict[str, Any] = OAUTH2) -> LivePersonErrorHandler:
     """The error handler as the manifest assembles it: the component and the manifest's response filters."""
     definition = {**copy.deepcopy(manifest()["definitions"]["requester"]["error_handler"]), "$parameters": {}}
     built = ModelToComponentFactory().create_component(CustomErrorHandlerModel, definition, config)
-    assert isinstance(built, LivePersonResponseCodes)
+    assert isinstance(built, LivePersonErrorHandler)
     return built
 
 
@@ -134,10 +134,10 @@ def test_timeouts_and_dropped_connections_are_retried(error: Exception) -> None:
     assert interpret(error)[0] == ResponseAction.RETRY
 
 
-# --- LivePersonBackoff: the CDK sleeps backoff + 1 s, so the component returns one second less ------------------
+# --- LivePersonBackoffStrategy: the CDK sleeps backoff + 1 s, so the component returns one second less ----------------
 
 
-class Backoff(LivePersonBackoff):
+class Backoff(LivePersonBackoffStrategy):
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float:
         wait = super().backoff_time(response_or_exception, attempt_count)
         assert wait is not None
@@ -215,11 +215,11 @@ def test_a_400_refusing_a_metric_is_let_by_for_the_requester_untouched(body: dic
     ],
 )
 def test_a_400_that_refuses_no_single_metric_stays_a_config_error(said: str) -> None:
-    resolution = LivePersonResponseCodes(config=OAUTH2, parameters={}).interpret_response(asked(400, {"message": said}))
+    resolution = LivePersonErrorHandler(config=OAUTH2, parameters={}).interpret_response(asked(400, {"message": said}))
     assert (resolution.response_action, resolution.failure_type) == (ResponseAction.FAIL, FailureType.config_error)
 
 
 def test_causes_may_come_as_one_string() -> None:
-    handler = LivePersonResponseCodes(config=OAUTH2, parameters={"name": "skill_interval_metrics"})
+    handler = LivePersonErrorHandler(config=OAUTH2, parameters={"name": "skill_interval_metrics"})
     body = {"message": "Bad Request", "causes": "closedConversations is not available for grouping skill"}
     assert handler.interpret_response(asked(400, body)).response_action == ResponseAction.IGNORE

@@ -11,7 +11,7 @@ import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.paging import NextPageKeyOrNextRef, unfinished_interval_starts
+from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy, unfinished_interval_starts
 
 WINDOW = StreamSlice(
     partition={}, cursor_slice={"start_time": "2026-11-25T00:00:00Z", "end_time": "2026-11-25T00:59:59Z"}
@@ -28,8 +28,10 @@ def answer(status: int, body: Any) -> requests.Response:
     return response
 
 
-def strategy() -> NextPageKeyOrNextRef:
-    return NextPageKeyOrNextRef(config={}, parameters={"name": "skill_interval_metrics", "metrics": SKILL_METRICS})
+def strategy() -> NextPageKeyPaginationStrategy:
+    return NextPageKeyPaginationStrategy(
+        config={}, parameters={"name": "skill_interval_metrics", "metrics": SKILL_METRICS}
+    )
 
 
 def quarter(minute: int) -> str:

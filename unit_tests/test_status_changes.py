@@ -14,9 +14,13 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
-from source_interval_metrics.components.records import ChangesInWindow, StatusChangeRecords, utc_millis
+from source_interval_metrics.components.records import (
+    StatusChangeRecordExtractor,
+    StatusChangesInWindowRecordFilter,
+    utc_millis,
+)
 from source_interval_metrics.components.request import largest_limit, oldest_kept
-from source_interval_metrics.components.state import SavedCursor
+from source_interval_metrics.components.state import SavedCursorStateMigration
 from source_interval_metrics.interval_grid import rfc3339
 from unit_tests.conftest import (
     STATUS,
@@ -55,7 +59,7 @@ def test_a_change_becomes_the_contract_s_record_whatever_form_says_there_is_no_r
     sent.update(no_reason)
     if ids == "strings":
         sent.update(agentId="3252247132", agentGroupId="-1", sessionId="-1", sequenceNumber="2")
-    record = StatusChangeRecords.record(sent, "123456")
+    record = StatusChangeRecordExtractor.record(sent, "123456")
     assert record["accountId"] == "123456" and record["status"] == "ONLINE"
     assert record["statusReasonId"] is None and record["statusReasonText"] is None
     assert isinstance(record["agentId"], int) and isinstance(record["sequenceNumber"], int)
@@ -78,14 +82,14 @@ def test_a_change_becomes_the_contract_s_record_whatever_form_says_there_is_no_r
     ],
 )
 def test_each_change_is_named(kind: int, sub: int, label: str) -> None:
-    record = StatusChangeRecords.record(change("2026-03-13T10:18:51.625Z", kind=kind, sub=sub), "1")
+    record = StatusChangeRecordExtractor.record(change("2026-03-13T10:18:51.625Z", kind=kind, sub=sub), "1")
     assert (record["status"], record["statusType"], record["statusSubType"]) == (label, kind, sub)
 
 
 def test_an_away_reason_is_kept_and_times_are_utc_with_milliseconds() -> None:
     sent = change("2026-03-13T12:18:51.6+02:00", sub=4, statusReasonId=13, statusReasonText="Training")
     sent["prevStatusChangeTime"] = 1773396627983
-    record = StatusChangeRecords.record(sent, "1")
+    record = StatusChangeRecordExtractor.record(sent, "1")
     assert (record["statusReasonId"], record["statusReasonText"]) == (13, "Training")
     assert record["time"] == "2026-03-13T10:18:51.600Z"
     assert record["prevStatusChangeTime"] == "2026-03-13T10:10:27.983Z"
@@ -102,8 +106,8 @@ def test_a_window_keeps_what_happened_in_it_each_change_once() -> None:
         "2026-11-24T23:59:59.999Z",
         "2026-11-25T00:00:00.000Z",  # on its end: the next window's
     ]
-    records = [StatusChangeRecords.record(change(moment), "1") for moment in times]
-    kept = ChangesInWindow(config={}, parameters={})
+    records = [StatusChangeRecordExtractor.record(change(moment), "1") for moment in times]
+    kept = StatusChangesInWindowRecordFilter(config={}, parameters={})
     first = list(kept.filter_records(records, {}, window, None))
     assert [r["time"] for r in first] == times[1:3]
     again = list(kept.filter_records(records[1:2] + records[2:3], {}, window, {"next_page_token": {"offset": "2"}}))
@@ -248,7 +252,9 @@ def test_the_oldest_moment_kept_is_read_from_a_refusal(said: str, oldest: str | 
     ],
 )
 def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(saved: str, written: str | None) -> None:
-    migration = SavedCursor(config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False)
+    migration = SavedCursorStateMigration(
+        config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False
+    )
     assert migration.should_migrate({"time": saved}) == (written is not None)
     if written:
         assert migration.migrate({"time": saved}) == {"time": written}
@@ -256,9 +262,9 @@ def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(s
 
 def test_a_saved_time_that_is_no_time_is_a_config_error_saying_how_to_mend_it() -> None:
     with pytest.raises(AirbyteTracedException) as refused:
-        SavedCursor(config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False).should_migrate(
-            {"time": "yesterday"}
-        )
+        SavedCursorStateMigration(
+            config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False
+        ).should_migrate({"time": "yesterday"})
     assert refused.value.failure_type == FailureType.config_error
     assert refused.value.message == (
         "agent_status_changes: the saved state {'time': 'yesterday'} is not an RFC 3339 date-time. Reset the stream, "

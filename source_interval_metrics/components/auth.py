@@ -25,7 +25,7 @@ TOKEN_TIMEOUT = (15.0, 60.0)
 
 
 @dataclass
-class SentinelClientCredentials(DeclarativeOauth2Authenticator):
+class SentinelOAuthAuthenticator(DeclarativeOauth2Authenticator):
     """The CDK's OAuth 2.0 authenticator (client credentials, expiry, renewal after a 401), with what it does not do:
     one token per Sentinel and client for every stream (it keeps one per stream), renewed a minute (or a tenth of its
     life) early, asked for with a timeout and LivePerson's 5, 10 and 15 s retries (it sends none and retries for five

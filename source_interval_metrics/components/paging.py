@@ -51,7 +51,7 @@ def unfinished_interval_starts(body: Mapping[str, Any] | None) -> list[str] | No
 
 
 @dataclass
-class NextPageKeyOrNextRef(PaginationStrategy):
+class NextPageKeyPaginationStrategy(PaginationStrategy):
     """Follows `metadata.paging.nextPageKey`, else the paging parameters of `refs.next`, through empty pages.
 
     The token carries the keys already followed in this window, so a repeated key is caught without keeping state
@@ -187,7 +187,7 @@ class NextPageKeyOrNextRef(PaginationStrategy):
 
 
 @dataclass
-class NextReference(NextPageKeyOrNextRef):
+class NextReferencePaginationStrategy(NextPageKeyPaginationStrategy):
     """Follows the `next` of `_metadata.references` by its `offset` and `limit` alone (never its host, scheme or other
     parameters: the request keeps its own, `v=2` among them); stops where there is none, or after an empty page (an
     offset past the last record). The window's `from`, where LivePerson keeps less history, is kept as above."""

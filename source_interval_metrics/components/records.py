@@ -84,7 +84,7 @@ class IntervalRecordExtractor(RecordExtractor):
 
 
 @dataclass
-class IntervalStartInWindowFilter(RecordFilter):
+class IntervalStartInWindowRecordFilter(RecordFilter):
     """Keeps the intervals that start inside the window; the API also returns those that merely overlap it.
 
     A RecordFilter `condition` could say the same in Jinja, rendered once per record: this compares two strings."""
@@ -139,7 +139,7 @@ def utc_millis(value: Any) -> Any:
 
 
 @dataclass
-class StatusChangeRecords(RecordExtractor):
+class StatusChangeRecordExtractor(RecordExtractor):
     """Turns each entry of `stateChanges` into the contract's record: ids as integers, times as UTC with
     milliseconds, a `status` label, null reason fields where there is no reason (whatever form says so), `accountId`."""
 
@@ -170,7 +170,7 @@ class StatusChangeRecords(RecordExtractor):
 
 
 @dataclass
-class ChangesInWindow(RecordFilter):
+class StatusChangesInWindowRecordFilter(RecordFilter):
     """Keeps the status changes that happened in the window's [start, end + 1 s), each once: the request asks from a
     second before the window to its end, so that every reading of `from` and `to` gives the window's changes, and
     offset pages over a window that is still being written may repeat one."""

@@ -21,7 +21,7 @@ logger = logging.getLogger("airbyte")
 
 
 @dataclass
-class SavedCursor(StateMigration):
+class SavedCursorStateMigration(StateMigration):
     """A saved `cursor_field` in any RFC 3339 form, written as the cursor writes it; one later than the latest moment
     there is to read (the last finished interval, or now) is moved back to it, with a WARN. On the interval grid it is
     moved so that it less the lookback window is an interval boundary (rounding down). State migrations in the CDK

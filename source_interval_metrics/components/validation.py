@@ -15,7 +15,7 @@ from source_interval_metrics.interval_grid import parse
 
 
 @dataclass
-class PastDateTime(ValidationStrategy):
+class PastDateTimeValidationStrategy(ValidationStrategy):
     """`start_date`: a real RFC 3339 date-time, not in the future (empty: the oldest LivePerson has)."""
 
     def validate(self, value: Any) -> None:
@@ -36,7 +36,7 @@ class PastDateTime(ValidationStrategy):
 
 
 @dataclass
-class IsoDuration(ValidationStrategy):
+class IsoDurationValidationStrategy(ValidationStrategy):
     """`lookback_window`: an ISO 8601 duration."""
 
     def validate(self, value: Any) -> None:
@@ -49,7 +49,7 @@ class IsoDuration(ValidationStrategy):
 
 
 @dataclass
-class CombinedGroupings(ValidationStrategy):
+class CombinedGroupingsValidationStrategy(ValidationStrategy):
     """`extra_groupings`: combinations of two or more dimensions, each once."""
 
     def validate(self, value: Any) -> None:
@@ -65,7 +65,7 @@ API_KEY_FIELDS = frozenset({"consumer_key", "consumer_secret", "access_token", "
 
 
 @dataclass
-class OAuth2Credentials(ValidationStrategy):
+class OAuth2CredentialsValidationStrategy(ValidationStrategy):
     """`credentials`: an OAuth 2.0 application; API keys (OAuth 1.0a, ended) refused with what to do."""
 
     def validate(self, value: Any) -> None:

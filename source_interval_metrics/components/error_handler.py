@@ -49,7 +49,7 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 
 
 @dataclass
-class LivePersonResponseCodes(DefaultErrorHandler):
+class LivePersonErrorHandler(DefaultErrorHandler):
     """What the manifest's response filters cannot say, classified only: a 200 that is not a page of intervals, or
     whose next page is itself (retried), a 202 (for the paginator), a 400 (a refused metric or a too old `from`, let
     by for the requester to send again; else a config or system error) and a 401 (the token is renewed once, then the
@@ -116,7 +116,7 @@ class LivePersonResponseCodes(DefaultErrorHandler):
 
 
 @dataclass
-class LivePersonBackoff(BackoffStrategy):
+class LivePersonBackoffStrategy(BackoffStrategy):
     """429: Retry-After (at least 1 s), doubling to a minute; 5xx, bad bodies, timeouts: 5, 10, 15 s, then fail.
 
     The CDK's backoff strategies give one curve for every status; LivePerson's policy has two.
