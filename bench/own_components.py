@@ -21,7 +21,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from bench.floor_reader import METRICS, iso, signed_in, windows
 from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowRecordFilter
-from source_interval_metrics.source import manifest
+from source_interval_metrics.manifest import manifest
 
 ACCOUNT = "123456"
 CONFIG = {"account_id": ACCOUNT, "interval_duration": 15, "handle_time_model": "IFT"}

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from source_interval_metrics import groupings
-from source_interval_metrics.source import manifest
+from source_interval_metrics.manifest import manifest
 
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # no registry look-ups: the connector is local
 os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -18,7 +18,7 @@ from integration_tests import image
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
 from integration_tests.simulator.routes import epoch
-from source_interval_metrics.source import manifest
+from source_interval_metrics.manifest import manifest
 from unit_tests.schemas import assert_valid_records
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"

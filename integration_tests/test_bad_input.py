@@ -17,7 +17,8 @@ import pytest
 from integration_tests.conftest import connector_config
 from integration_tests.simulator import Settings, Simulator
 from integration_tests.simulator.data import rfc3339
-from source_interval_metrics import run, service_hosts, source
+from source_interval_metrics import manifest as packaged
+from source_interval_metrics import run, service_hosts
 from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
 from source_interval_metrics.components.records import IntervalRecordExtractor
 
@@ -337,9 +338,9 @@ def test_a_state_in_the_future_is_not_trusted(
 def test_a_timeout_that_does_not_mend_is_a_transient_error(
     fresh: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patched = copy.deepcopy(source.manifest())
+    patched = copy.deepcopy(packaged.manifest())
     patched["definitions"]["requester"]["read_timeout_in_seconds"] = 0.2
-    monkeypatch.setattr(source, "manifest", lambda: patched)
+    monkeypatch.setattr(packaged, "manifest", lambda: patched)
     fresh.update(latency=0.5)
     code, messages, _ = run_case(Case("read"), fresh, tmp_path, capsys)
     assert code == 1 and failure_of(messages)["failure_type"] == "transient_error"

@@ -58,11 +58,11 @@ def test_the_manifest_checks_and_reads_through_the_cdk_with_the_components_alone
 
 
 @pytest.mark.parametrize("verb", ["spec", "check", "discover", "read"])
-def test_each_verb_builds_the_source_once_and_only_what_it_uses(
+def test_each_verb_builds_the_source_once(
     verb: str, simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each construction loads the CDK's component schema and validates the whole manifest again (about 0.2 s): the
-    console script builds the source once, `spec` not at all, and a read only the streams of its catalog."""
+    """Each construction loads the CDK's component schema and validates the whole manifest again (about 0.1 s): the
+    console script builds the source once, through the CDK's own constructor, and `spec` not at all."""
     built: list[ConcurrentDeclarativeSource] = []
     construct = ConcurrentDeclarativeSource.__init__
 
@@ -97,10 +97,6 @@ def test_each_verb_builds_the_source_once_and_only_what_it_uses(
         and out.count('"type":"' + {"spec": "SPEC", "check": "CONNECTION_STATUS"}.get(verb, "")) > 0
     )
     assert len(built) == (0 if verb == "spec" else 1)
-    if verb in ("check", "discover"):
-        assert len(built[0].resolved_manifest["streams"]) == 5
-    if verb == "read":
-        assert [stream["name"] for stream in built[0].resolved_manifest["streams"]] == [SKILL]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
 from source_interval_metrics import SourceIntervalMetrics
@@ -11,3 +12,13 @@ pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
 class TestIntervalMetricsStandard(SourceTestSuiteBase):
     connector = SourceIntervalMetrics
+
+    @classmethod
+    def create_connector(cls, scenario: ConnectorTestScenario | None) -> SourceIntervalMetrics:
+        """Built with the scenario's config, as the console script builds it (as the CDK's declarative suite does):
+        a declarative source's streams follow from the config it is constructed with."""
+        if scenario is None:
+            return SourceIntervalMetrics()
+        return SourceIntervalMetrics(
+            config=scenario.get_config_dict(empty_if_missing=True, connector_root=cls.get_connector_root_dir())
+        )

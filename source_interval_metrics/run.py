@@ -16,16 +16,31 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Connect
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_interval_metrics import config as config_rules
 from source_interval_metrics.inputs import InputProblem
-from source_interval_metrics.source import SourceIntervalMetrics, spec
+from source_interval_metrics.manifest import spec, spec_validations
+from source_interval_metrics.source import SourceIntervalMetrics
+
+logger = logging.getLogger("airbyte")
 
 
 class IntervalMetricsEntrypoint(AirbyteEntrypoint):
-    """The CDK's entrypoint; the source checks the config itself, with messages that name the key and what it allows."""
+    """The CDK's entrypoint, whose check of the config against the spec names the key and what it allows, and runs the
+    spec's validations too, before anything is sent."""
 
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
-        return None
+        try:
+            config_rules.check(config, source_spec.connectionSpecification, spec_validations())
+        except config_rules.ConfigProblem as problem:
+            raise AirbyteTracedException(
+                message=str(problem), internal_message=str(problem), failure_type=FailureType.config_error
+            ) from None
+        _, unknown = config_rules.unknown_keys(config, source_spec.connectionSpecification)
+        if unknown:
+            logger.warning(
+                f"The config has keys this connector does not know, which it ignores: {', '.join(map(repr, unknown))}."
+            )
 
 
 def _print(message: AirbyteMessage) -> None:

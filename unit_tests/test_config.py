@@ -17,7 +17,7 @@ from source_interval_metrics.components.validation import (
     PastDateTimeValidationStrategy,
 )
 from source_interval_metrics.config import with_defaults
-from source_interval_metrics.source import connection_specification
+from source_interval_metrics.manifest import connection_specification
 from unit_tests.conftest import config
 
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import pytest
 from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     ConcurrencyLevel as ConcurrencyLevelModel,
 )
@@ -11,9 +18,9 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
-from source_interval_metrics import SourceIntervalMetrics
+from source_interval_metrics import SourceIntervalMetrics, run
 from source_interval_metrics import config as config_rules
-from source_interval_metrics.source import connection_specification, manifest
+from source_interval_metrics.manifest import connection_specification, manifest
 from unit_tests.conftest import config
 
 PRIMARY_KEYS = {
@@ -27,10 +34,28 @@ PRIMARY_KEYS = {
 def test_a_source_built_for_one_stream_s_read_still_discovers_every_stream() -> None:
     cfg = config()
     one_stream = CatalogBuilder().with_stream("skill_interval_metrics", SyncMode.full_refresh).build()
-    source = SourceIntervalMetrics(one_stream, cfg, None)
-    assert [stream["name"] for stream in source.resolved_manifest["streams"]] == ["skill_interval_metrics"]
-    streams = {s.name for s in discover(source, cfg).catalog.catalog.streams}
+    streams = {s.name for s in discover(SourceIntervalMetrics(one_stream, cfg, None), cfg).catalog.catalog.streams}
     assert streams == {*PRIMARY_KEYS, "agent_status_changes"}
+
+
+def test_the_cdk_builds_the_source_once_for_a_verb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    built: list[Mapping[str, Any]] = []
+    construct = ConcurrentDeclarativeSource.__init__
+
+    def counted(self: ConcurrentDeclarativeSource, *args: Any, **kwargs: Any) -> None:
+        built.append(kwargs.get("config") or {})
+        construct(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConcurrentDeclarativeSource, "__init__", counted)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config(extra_groupings=["agent,skill"])))
+    monkeypatch.setattr(sys, "argv", ["source-interval-metrics", "discover", "--config", str(path)])
+    run.run()
+    catalog = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["catalog"]
+    assert "skill_agent_interval_metrics" in {stream["name"] for stream in catalog["streams"]}
+    assert len(built) == 1
 
 
 def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:

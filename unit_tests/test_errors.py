@@ -19,7 +19,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.error_handler import LivePersonBackoffStrategy, LivePersonErrorHandler
 from source_interval_metrics.components.request import requested_metrics
-from source_interval_metrics.source import manifest
+from source_interval_metrics.manifest import manifest
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
 

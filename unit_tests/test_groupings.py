@@ -3,6 +3,8 @@ schema; discover lists it, and a read asks LivePerson for exactly that grouping.
 
 from __future__ import annotations
 
+import itertools
+import re
 from typing import Any
 
 import pytest
@@ -13,32 +15,77 @@ from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics, groupings
 from source_interval_metrics.interval_grid import one_second_before
+from source_interval_metrics.manifest import manifest
 from unit_tests.conftest import METRICS_URL, config, entry, mock_sign_in, page, read_streams
-from unit_tests.schemas import assert_valid_records
+from unit_tests.schemas import assert_valid_records, schema
+
+# The contract's rule, restated here to hold the manifest to it: each dimension's part of a stream name and its fields
+# (the id first), in the canonical order; the metrics a combination asks for.
+DIMENSIONS = {
+    "skill": ("skill", ["skillId", "skillName"]),
+    "agentGroup": ("agent_group", ["agentGroupId", "agentGroupName"]),
+    "agent": ("agent", ["agentId", "agentName", "agentLogin"]),
+    "conversation": ("conversation", ["conversationId"]),
+}
+SERIES_KEY = ["accountId", "intervalStart", "intervalDuration", "handleTimeModel"]
+COMMON_FIELDS = [*SERIES_KEY, "intervalEnd"]
+METRICS = [
+    "handleTime",
+    "handledConversations",
+    "repliedConversations",
+    "consumerMessages",
+    "agentMessages",
+    "workTime",
+]
+COMBINATIONS = [c for size in (2, 3, 4) for c in itertools.combinations(DIMENSIONS, size)]
 
 
-@pytest.mark.parametrize(
-    ("entry", "name", "key", "metrics"),
-    [
-        ("skill,agent", "skill_agent_interval_metrics", ["skillId", "agentId"], 6),
-        ("agent, skill", "skill_agent_interval_metrics", ["skillId", "agentId"], 6),
-        ("agent,agentGroup", "agent_group_agent_interval_metrics", ["agentGroupId", "agentId"], 6),
-        ("conversation,skill", "skill_conversation_interval_metrics", ["skillId", "conversationId"], 4),
-        (
-            " conversation , agent,agentGroup,skill ",
-            "skill_agent_group_agent_conversation_interval_metrics",
-            ["skillId", "agentGroupId", "agentId", "conversationId"],
-            4,
-        ),
-    ],
-)
-def test_an_entry_becomes_its_canonical_stream(entry: str, name: str, key: list[str], metrics: int) -> None:
-    combination = groupings.parse(entry)
-    assert combination.name == name
-    assert combination.primary_key == ["accountId", "intervalStart", "intervalDuration", "handleTimeModel", *key]
-    assert len(combination.metrics) == metrics
-    assert not {"arrivals", "closedConversations"} & set(combination.metrics)
-    assert ("consumerMessages" in combination.metrics) == ("conversationId" not in key)
+def declared_combined_streams() -> dict[str, tuple[str, dict[str, Any]]]:
+    """The manifest's combined-grouping streams: name -> (the entry its condition asks for, the stream definition)."""
+    declared = {}
+    for declared_entry in manifest()["streams"]:
+        if declared_entry.get("type") == "ConditionalStreams":
+            (stream,) = declared_entry["streams"]
+            (asked,) = re.findall(r"'([a-zA-Z,]+)' in config\['extra_groupings'\]", declared_entry["condition"])
+            declared[stream["$parameters"]["name"]] = (asked, stream)
+    return declared
+
+
+@pytest.mark.parametrize("dimensions", COMBINATIONS, ids=",".join)
+def test_the_manifest_declares_each_combination_as_the_contract_names_it(dimensions: tuple[str, ...]) -> None:
+    name = "_".join(DIMENSIONS[d][0] for d in dimensions) + "_interval_metrics"
+    asked, stream = declared_combined_streams()[name]
+    assert asked == ",".join(dimensions) == groupings.parse(", ".join(reversed(dimensions))).grouping
+    assert stream["primary_key"] == [*SERIES_KEY, *(DIMENSIONS[d][1][0] for d in dimensions)]
+    asks = [m for m in METRICS if "conversation" not in dimensions or m not in ("consumerMessages", "agentMessages")]
+    assert stream["$parameters"]["grouping"] == asked
+    assert stream["$parameters"]["metrics"] == ",".join(asks)
+
+
+@pytest.mark.parametrize("dimensions", COMBINATIONS, ids=",".join)
+def test_a_combined_schema_types_each_field_as_the_single_grouping_streams_do(dimensions: tuple[str, ...]) -> None:
+    name = "_".join(DIMENSIONS[d][0] for d in dimensions) + "_interval_metrics"
+    combined = schema(name)
+    fields = [field for d in dimensions for field in DIMENSIONS[d][1]]
+    asks = [m for m in METRICS if "conversation" not in dimensions or m not in ("consumerMessages", "agentMessages")]
+    singles = {
+        field: schema(f"{DIMENSIONS[d][0]}_interval_metrics")["properties"][field]
+        for d in dimensions
+        for field in DIMENSIONS[d][1]
+    }
+    skill = schema("skill_interval_metrics")["properties"]
+    assert combined["required"] == [*SERIES_KEY, *(DIMENSIONS[d][1][0] for d in dimensions)]
+    assert combined["additionalProperties"] is True
+    assert combined["properties"] == {
+        **{field: skill[field] for field in COMMON_FIELDS},
+        **singles,
+        **{metric: skill[metric] for metric in asks},
+    }
+    assert set(combined["properties"]) == {*COMMON_FIELDS, *fields, *asks}
+
+
+def test_there_is_one_combined_stream_for_each_combination_and_no_other() -> None:
+    assert len(declared_combined_streams()) == len(COMBINATIONS) == 11
 
 
 @pytest.mark.parametrize(
@@ -55,21 +102,6 @@ def test_a_bad_entry_is_a_config_error_naming_extra_groupings_and_the_entry(entr
     with pytest.raises(ValueError, match="extra_groupings entr") as raised:
         groupings.combinations({"extra_groupings": entries})
     assert said in str(raised.value)
-
-
-def test_the_schema_is_derived_from_the_dimensions() -> None:
-    schema = groupings.schema(groupings.parse("skill,agent"))
-    assert schema["required"] == [
-        "accountId",
-        "intervalStart",
-        "intervalDuration",
-        "handleTimeModel",
-        "skillId",
-        "agentId",
-    ]
-    assert {"skillName", "agentName", "agentLogin", "handleTime", "workTime"} <= schema["properties"].keys()
-    assert not {"agentGroupId", "conversationId", "arrivals", "closedConversations"} & schema["properties"].keys()
-    assert schema["properties"]["agentId"]["type"] == "integer"
 
 
 def test_discover_lists_the_five_streams_and_one_per_combination() -> None:

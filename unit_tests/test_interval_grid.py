@@ -11,7 +11,7 @@ from airbyte_cdk.sources.declarative.interpolation.interpolated_string import In
 from freezegun import freeze_time
 
 from source_interval_metrics import interval_grid
-from source_interval_metrics.source import manifest
+from source_interval_metrics.manifest import manifest
 
 CURSOR = manifest()["definitions"]["incremental_sync"]
 EDGES = ["2026-11-25T10:00:00Z", "2026-11-25T10:14:59Z", "2026-11-25T00:00:00Z", "2026-11-24T23:59:59Z"]
