@@ -62,6 +62,7 @@ READINGS: dict[str, dict[str, Any]] = {
     "history-of-20-hours-said-as-an-age": {"history_hours": 20},
     "history-of-20-hours-said-as-a-time": {"history_hours": 20, "history_refusal": "time"},
     "history-of-20-hours-unsaid": {"history_hours": 20, "history_refusal": "unsaid"},
+    "history-of-20-hours-refused-as-bad-request": {"history_hours": 20, "bare_refusals": True},
 }
 
 

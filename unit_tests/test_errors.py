@@ -18,7 +18,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Resp
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.error_handler import LivePersonBackoffStrategy, LivePersonErrorHandler
-from source_interval_metrics.components.request import requested_metrics
+from source_interval_metrics.components.request import refused_metrics, requested_metrics
 from source_interval_metrics.manifest import manifest
 
 OAUTH2 = {"account_id": "123456", "credentials": {"auth_type": "oauth2"}}
@@ -83,22 +83,10 @@ def test_a_page_whose_times_are_milliseconds_only_is_a_page() -> None:
     assert interpret(answer(200, body))[0] == ResponseAction.SUCCESS
 
 
-def test_a_400_caused_by_the_config_is_a_config_error_quoting_the_api() -> None:
-    said = {"message": "Invalid metric 'arrivals' for grouping 'agent'"}
-    assert interpret(answer(400, said)) == (
-        ResponseAction.FAIL,
-        FailureType.config_error,
-        "LivePerson refused the request (HTTP 400): Invalid metric 'arrivals' for grouping 'agent'",
-    )
-
-
-@pytest.mark.parametrize("said", ["Invalid pageKey", "Invalid resource identifier", "Unparseable request"])
-def test_another_400_is_a_system_error_quoting_the_api(said: str) -> None:
-    assert interpret(answer(400, {"message": said})) == (
-        ResponseAction.FAIL,
-        FailureType.system_error,
-        f"LivePerson refused the request (HTTP 400): {said}",
-    )
+@pytest.mark.parametrize("said", ["Invalid metric 'arrivals' for grouping 'agent'", "Bad Request", "Invalid pageKey"])
+def test_every_400_is_let_by_for_the_requester_to_explain_or_raise(said: str) -> None:
+    """The requester (AgentActivityRequester) owns a 400: it asks again to learn why, and raises what it cannot mend."""
+    assert interpret(answer(400, {"message": said}))[0] == ResponseAction.IGNORE
 
 
 def test_401_refreshes_the_token_then_says_what_the_application_needs() -> None:
@@ -214,9 +202,8 @@ def test_a_400_refusing_a_metric_is_let_by_for_the_requester_untouched(body: dic
         "Invalid intervalDuration 7; supported values are 15, 30, 60, 1440 for handleTime",
     ],
 )
-def test_a_400_that_refuses_no_single_metric_stays_a_config_error(said: str) -> None:
-    resolution = LivePersonErrorHandler(config=OAUTH2, parameters={}).interpret_response(asked(400, {"message": said}))
-    assert (resolution.response_action, resolution.failure_type) == (ResponseAction.FAIL, FailureType.config_error)
+def test_a_400_that_refuses_no_single_metric_names_none(said: str) -> None:
+    assert refused_metrics(asked(400, {"message": said})) == ()
 
 
 def test_causes_may_come_as_one_string() -> None:

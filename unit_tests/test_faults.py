@@ -99,7 +99,7 @@ def test_an_empty_body_that_never_mends_ends_in_one_clear_error(pauses: list[flo
             FailureType.config_error,
             "LivePerson refused the request (HTTP 400): to must be later than from",
         ),
-        (400, {"message": "Invalid pageKey"}, FailureType.system_error, "LivePerson refused the request (HTTP 400)"),
+        (400, {"message": "Bad Request"}, FailureType.config_error, "LivePerson refused the request (HTTP 400): Bad"),
         (403, {"message": "Forbidden"}, FailureType.config_error, "LivePerson denied access to account 123456"),
         (404, {"message": "Invalid Account id"}, FailureType.config_error, "LivePerson does not know account 123456"),
     ],
@@ -107,7 +107,13 @@ def test_an_empty_body_that_never_mends_ends_in_one_clear_error(pauses: list[flo
 def test_refusals_stop_the_stream_at_once_with_one_actionable_line(
     pauses: list[float], status: int, body: dict[str, str], failure: FailureType, start: str
 ) -> None:
+    """A 400 that LivePerson gives for a recent window too is the request's fault, whatever it says: one more request
+    (the recent window) tells, and the refusal is quoted in full."""
     with VerifiedHttpMocker() as http_mocker:
+        if status == 400:
+            http_mocker.get(
+                metrics_request(SKILL, "2026-11-25T09:45:00Z", WINDOW[1]), HttpResponse(json.dumps(body), 400)
+            )
         output = sync(http_mocker, HttpResponse(json.dumps(body), status))
     failure_type, message = only_error(output)
     assert failure_type == failure and message.startswith(start) and "\n" not in message
@@ -208,10 +214,13 @@ def test_a_page_that_keeps_naming_itself_fails_its_window_as_a_transient_error(p
     assert all(value is None or value <= WINDOW[0] for value in saved), saved  # never past the failed window
 
 
+# However LivePerson words a refusal of a too old `from`, the connector reads the same: it asks, not reads.
 HISTORY_REFUSALS = {
-    "an age": {"message": "Invalid request", "causes": ["from must be within the past 30 hours"]},
-    "a time": {"message": "Invalid request", "causes": ["from must not be before 2026-11-24T04:07:00Z"]},
+    "bare": {"message": "Bad Request"},
+    "an-age": {"message": "Invalid request", "causes": ["from must be within the past 30 hours"]},
+    "a-time": {"message": "Invalid request", "causes": ["from must not be before 2026-11-24T04:07:00Z"]},
 }
+RECENT_WINDOW = ("2026-11-25T09:45:00Z", WINDOW[1])  # the last finished interval at NOW
 
 
 @freeze_time(NOW)
@@ -219,74 +228,68 @@ HISTORY_REFUSALS = {
 def test_a_from_older_than_liveperson_keeps_starts_at_the_oldest_interval_it_keeps(
     refusal: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """30 hours before 10:07 is 04:07 the day before; with 15 minutes to spare, the window starts at 04:30."""
+    """LivePerson keeps from 04:07 the day before. It takes the recent window, so the refusal is about age: the
+    window's latest interval, then halving, find 04:15, the oldest interval it takes, in eight requests; only the
+    answer from there is read on (the others are never emitted)."""
     refused = HttpResponse(json.dumps(HISTORY_REFUSALS[refusal]), 400)
+    day = ("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z")
     with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
-        http_mocker.get(metrics_request(SKILL, "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"), refused)
-        kept = entry("2026-11-24T04:30:00Z", "2026-11-24T04:45:00Z", skillId=1)
+        http_mocker.get(metrics_request(SKILL, *day), refused)
+        http_mocker.get(metrics_request(SKILL, *RECENT_WINDOW), page([]))
+        for start in ("23:45", "11:45", "05:45", "02:45", "04:15", "03:30", "03:45", "04:00"):
+            kept = start >= "04:07"
+            answer = page([], next_page_key="k") if kept else refused
+            http_mocker.get(metrics_request(SKILL, f"2026-11-24T{start}:00Z", day[1]), answer)
         http_mocker.get(
-            metrics_request(SKILL, "2026-11-24T04:30:00Z", "2026-11-25T00:00:00Z"), page([kept], next_page_key="k")
-        )
-        http_mocker.get(
-            metrics_request(SKILL, "2026-11-24T04:30:00Z", "2026-11-25T00:00:00Z", pageKey="k"),
+            metrics_request(SKILL, "2026-11-24T04:15:00Z", day[1], pageKey="k"),
             page([entry("2026-11-24T23:45:00Z", "2026-11-25T00:00:00Z", skillId=1)]),
         )
         http_mocker.get(metrics_request(SKILL, *WINDOW), good_page())
         output = read_streams(config(start_date="2026-11-24T00:00:00Z"), SKILL)
     assert not output.errors
     starts = sorted(r.record.data["intervalStart"] for r in output.records)
-    assert starts == ["2026-11-24T04:30:00Z", "2026-11-24T23:45:00Z", "2026-11-25T09:00:00Z"]
+    assert starts == ["2026-11-24T23:45:00Z", "2026-11-25T09:00:00Z"]
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert "LivePerson keeps less history than the 14 days" in warning
     assert warning.endswith(
-        "The intervals from 2026-11-24T00:00:00Z to 2026-11-24T04:30:00Z can no longer be read; this window starts "
-        "at 2026-11-24T04:30:00Z."
+        "The intervals from 2026-11-24T00:00:00Z to 2026-11-24T04:15:00Z can no longer be read; this window starts "
+        "at 2026-11-24T04:15:00Z."
     )
 
 
 @freeze_time(NOW)
-@pytest.mark.parametrize(
-    "said",
-    [
-        "from must not be before 2026-11-25T09:50:00Z",
-        "from must be within the past two weeks",
-        "from is older than kept",
-    ],
-    ids=["the-whole-window-is-too-old", "a-limit-that-does-not-explain-the-refusal", "no-limit-named"],
-)
+@pytest.mark.parametrize("refusal", list(HISTORY_REFUSALS))
 def test_a_window_liveperson_keeps_nothing_of_is_left_with_a_warning_not_a_failure(
-    said: str, caplog: pytest.LogCaptureFixture
+    refusal: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Where the refusal names a limit after the window's end, the whole window is gone and nothing more is asked;
-    where it says nothing usable, the window's latest interval is asked first: refused too, the whole window is
-    gone, at the cost of one request."""
-    refused = HttpResponse(json.dumps({"message": "Invalid request", "causes": [said]}), 400)
+    """LivePerson takes the recent window but not even the latest interval of the day before: that day is gone, at the
+    cost of two requests, and today's window is read."""
+    refused = HttpResponse(json.dumps(HISTORY_REFUSALS[refusal]), 400)
+    day = ("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z")
     with VerifiedHttpMocker() as http_mocker:
-        if "09:50" not in said:
-            http_mocker.get(metrics_request(SKILL, "2026-11-25T09:45:00Z", WINDOW[1]), refused)
-        output = sync(http_mocker, refused)
-    assert not output.errors and output.records == []
+        mock_sign_in(http_mocker)
+        http_mocker.get(metrics_request(SKILL, *day), refused)
+        http_mocker.get(metrics_request(SKILL, *RECENT_WINDOW), page([]))
+        http_mocker.get(metrics_request(SKILL, "2026-11-24T23:45:00Z", day[1]), refused)
+        http_mocker.get(metrics_request(SKILL, *WINDOW), good_page())
+        output = read_streams(config(start_date="2026-11-24T00:00:00Z"), SKILL)
+    assert not output.errors
+    assert [r.record.data["intervalStart"] for r in output.records] == ["2026-11-25T09:00:00Z"]
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warning.endswith("The intervals from 2026-11-25T00:00:00Z to 2026-11-25T10:00:00Z can no longer be read.")
+    assert warning.endswith("The intervals from 2026-11-24T00:00:00Z to 2026-11-25T00:00:00Z can no longer be read.")
 
 
 @freeze_time(NOW)
-@pytest.mark.parametrize("said", ["from is older than kept", "from must be within the past 5 hours"])
-def test_where_the_refusal_names_no_usable_limit_the_oldest_interval_kept_is_found_by_halving(
-    said: str, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("refusal", list(HISTORY_REFUSALS))
+def test_in_today_s_window_the_recent_window_is_the_first_step_of_the_halving(
+    refusal: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """LivePerson keeps from 06:00 here (whatever its refusal says). After the named 05:30, if any, the halving asks
-    09:45, 04:45 (or 07:45), ... and only the page from 06:00 is read on: the other answers are never emitted."""
-    refused = HttpResponse(json.dumps({"message": "Invalid request", "causes": [said]}), 400)
-    named = "05:30" if "5 hours" in said else None
-    asked = (
-        ["05:30", "09:45", "07:30", "06:30", "06:00", "05:45"]
-        if named
-        else ["09:45", "04:45", "07:15", "06:00", "05:15", "05:30", "05:45"]
-    )
+    """LivePerson keeps from 06:00 here. The recent window (09:45) is today's latest interval, asked once; the halving
+    asks 04:45, 07:15, ... and only the page from 06:00 is read on."""
+    refused = HttpResponse(json.dumps(HISTORY_REFUSALS[refusal]), 400)
     with VerifiedHttpMocker() as http_mocker:
-        for start in asked:
+        for start in ["09:45", "04:45", "07:15", "06:00", "05:15", "05:30", "05:45"]:
             kept = start >= "06:00"
             answer = page([quarter_entry(int(start[:2]) * 60 + int(start[3:]))]) if kept else refused
             http_mocker.get(metrics_request(SKILL, f"2026-11-25T{start}:00Z", WINDOW[1]), answer)
@@ -302,10 +305,12 @@ def test_where_the_refusal_names_no_usable_limit_the_oldest_interval_kept_is_fou
 
 @freeze_time(NOW)
 def test_a_from_refused_between_two_pages_fails_the_window_as_a_transient_error() -> None:
-    refused = HttpResponse(json.dumps({"causes": ["from must be within the past 5 hours"]}), 400)
+    """LivePerson takes the recent window, so a 400 for a window's later page is about the window: not the user's."""
+    refused = HttpResponse(json.dumps({"message": "Bad Request"}), 400)
     with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(metrics_request(SKILL, *WINDOW, pageKey="k"), refused)
+        http_mocker.get(metrics_request(SKILL, *RECENT_WINDOW), page([]))
         output = sync(http_mocker, page([quarter_entry(360)], "k"))
     failure_type, message = only_error(output)
     assert failure_type == FailureType.transient_error
-    assert message.startswith("LivePerson stopped accepting a window's `from` between two of its pages")
+    assert message.startswith("skill_interval_metrics: LivePerson stopped taking a window between two of its pages")

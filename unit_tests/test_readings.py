@@ -187,6 +187,7 @@ def test_a_request_asked_again_without_a_refused_metric_keeps_its_three_retries_
 def test_a_400_that_names_no_metric_stays_a_config_error(http_mocker: HttpMocker) -> None:
     refusal = {"message": "Invalid intervalDuration 7; supported: 15, 30, 60, 1440"}
     http_mocker.get(metrics_request(SKILL, *TODAY), HttpResponse(json.dumps(refusal), 400))
+    http_mocker.get(metrics_request(SKILL, "2026-11-25T09:45:00Z", TODAY[1]), HttpResponse(json.dumps(refusal), 400))
     output = sync(http_mocker)
     (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]
     assert error.failure_type == FailureType.config_error and "intervalDuration" in error.message

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 import pytest
-import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
@@ -19,12 +17,9 @@ from source_interval_metrics.components.records import (
     StatusChangesInWindowRecordFilter,
     utc_millis,
 )
-from source_interval_metrics.components.request import largest_limit, oldest_kept
 from source_interval_metrics.components.state import SavedCursorStateMigration
-from source_interval_metrics.interval_grid import rfc3339
 from unit_tests.conftest import (
     STATUS,
-    STATUS_URL,
     change,
     config,
     mock_sign_in,
@@ -35,6 +30,9 @@ from unit_tests.conftest import (
 
 NOW = "2026-11-25T10:07:30Z"
 TODAY = ("2026-11-25T00:00:00Z", "2026-11-25T10:07:30Z")
+
+
+RECENT = ("2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z")  # the last whole hour before NOW
 
 
 def read_today(http_mocker: HttpMocker, *answers: HttpResponse, **cfg: Any) -> Any:
@@ -144,6 +142,9 @@ def test_a_too_large_limit_is_learned_once_for_the_rest_of_the_sync(http_mocker:
     refusal = {"message": "Bad Request", "causes": ["limit: must be less than or equal to 1000"]}
     first, second = ("2026-10-26T00:00:00Z", "2026-11-23T00:00:00Z"), ("2026-11-23T00:00:00Z", TODAY[1])
     http_mocker.get(status_request(*first), HttpResponse(json.dumps(refusal), 400))
+    for limit in ("20000", "5000"):
+        http_mocker.get(status_request(*RECENT, limit=limit), HttpResponse(json.dumps(refusal), 400))
+    http_mocker.get(status_request(*RECENT, limit="1000"), status_page([]))
     http_mocker.get(status_request(*first, limit="1000"), status_page([change("2026-11-01T08:00:00.000Z")]))
     http_mocker.get(status_request(*second, limit="1000"), status_page([change("2026-11-24T08:00:00.000Z")]))
     output = read_streams(config(start_date=first[0], num_workers=1), STATUS, sync_mode=SyncMode.full_refresh)
@@ -154,19 +155,22 @@ def test_a_too_large_limit_is_learned_once_for_the_rest_of_the_sync(http_mocker:
 def test_a_start_older_than_liveperson_keeps_starts_at_the_oldest_it_accepts_and_older_windows_are_not_asked(
     http_mocker: HttpMocker,
 ) -> None:
-    """Windows of 28 days from 2026-09-01; LivePerson keeps 30 days: the first window is refused, and its refusal
-    says the next one is partly kept; the window after that is whole."""
+    """Windows of 28 days from 2026-09-01; LivePerson keeps 30 days, from 2026-10-26T10:07:30Z, and says only "Bad
+    Request". It takes the recent window, so the refusals are about age: the first window's latest hour is refused
+    too (the window is gone), the second's is taken, and halving finds 11:00 in ten more requests. The window after is
+    whole, and nothing older is asked again."""
     mock_sign_in(http_mocker)
-    refusal = HttpResponse(
-        json.dumps({"message": "Bad Request", "causes": ["from: must be within the past 30 days"]}), 400
-    )
-    http_mocker.get(status_request("2026-09-01T00:00:00Z", "2026-09-29T00:00:00Z"), refusal)
-    http_mocker.get(status_request("2026-09-29T00:00:00Z", "2026-10-27T00:00:00Z"), refusal)
-    # The oldest kept, 2026-10-26T10:07:30Z, plus 15 minutes, rounded up to the hour.
-    http_mocker.get(
-        status_request("2026-10-26T11:00:00Z", "2026-10-27T00:00:00Z"),
-        status_page([change("2026-10-26T12:00:00.000Z")]),
-    )
+    refusal = HttpResponse(json.dumps({"message": "Bad Request"}), 400)
+    first, second = ("2026-09-01T00:00:00Z", "2026-09-29T00:00:00Z"), ("2026-09-29T00:00:00Z", "2026-10-27T00:00:00Z")
+    http_mocker.get(status_request(*first), refusal)
+    http_mocker.get(status_request(*RECENT), [status_page([]), status_page([])])
+    http_mocker.get(status_request("2026-09-28T23:00:00Z", first[1]), refusal)
+    http_mocker.get(status_request(*second), refusal)
+    halving = ["10-26T23", "10-12T23", "10-19T23", "10-23T11", "10-25T05", "10-26T02", "10-26T12", "10-26T07"]
+    for start in [*halving, "10-26T09", "10-26T10", "10-26T11"]:
+        kept = f"2026-{start}:00:00Z" >= "2026-10-26T10:07:30Z"
+        answer = status_page([change("2026-10-26T12:00:00.000Z")] if start == "10-26T11" else []) if kept else refusal
+        http_mocker.get(status_request(f"2026-{start}:00:00Z", second[1]), answer)
     http_mocker.get(status_request("2026-10-27T00:00:00Z", "2026-11-24T00:00:00Z"), status_page([]))
     http_mocker.get(status_request("2026-11-24T00:00:00Z", TODAY[1]), status_page([]))
     output = read_streams(
@@ -177,9 +181,9 @@ def test_a_start_older_than_liveperson_keeps_starts_at_the_oldest_it_accepts_and
         m.log.message for m in output.logs if m.log.level.value == "WARN" and "can no longer be read" in m.log.message
     ]
     assert warnings[-1] == (
-        "agent_status_changes: LivePerson no longer keeps them (Bad Request from: must be within the past 30 days). "
-        "The status changes from 2026-09-01T00:00:00Z to 2026-10-26T11:00:00Z can no longer be read; this window "
-        "starts at 2026-10-26T11:00:00Z."
+        "agent_status_changes: LivePerson no longer keeps them (Bad Request). The status changes from "
+        "2026-09-01T00:00:00Z to 2026-10-26T11:00:00Z can no longer be read; this window starts at "
+        "2026-10-26T11:00:00Z."
     )
 
 
@@ -205,40 +209,6 @@ def test_a_200_without_state_changes_is_asked_again(http_mocker: HttpMocker, pau
         http_mocker, HttpResponse('{"agentsInfo": []}'), status_page([change("2026-11-25T01:00:00.000Z")])
     )
     assert not output.errors and len(output.records) == 1 and pauses == [5.0]
-
-
-@pytest.mark.parametrize(
-    ("said", "largest"),
-    [
-        ("limit: must be less than or equal to 100", 100),
-        ("limit must not exceed 5000", 5000),
-        ("Maximum limit is 1000", 1000),
-        ("limit: must be between 1 and 250", 250),
-        ("offset: must be greater than or equal to 0", None),
-        ("limit: invalid value", 5000),  # no size named: the next smaller documented one
-        ("limit: must be less than or equal to 50000", None),  # not smaller than what was asked
-    ],
-)
-def test_the_largest_limit_is_read_from_a_refusal_whichever_way_it_is_said(said: str, largest: int | None) -> None:
-    response = requests.Response()
-    response.status_code, response._content = 400, json.dumps({"message": "Bad Request", "causes": [said]}).encode()
-    response.request = requests.Request("GET", STATUS_URL, params={"limit": "20000", "offset": "0"}).prepare()
-    assert largest_limit(response) == largest
-
-
-@pytest.mark.parametrize(
-    ("said", "oldest"),
-    [
-        ("from: must be within the past 183 days", "2026-05-26T10:07:30Z"),
-        ("from: must be within the last 6 months", "2026-05-23T10:07:30Z"),  # a long month: then searched, not lost
-        ("from: must not be before 2026-05-25T00:00:00Z", "2026-05-25T00:00:00Z"),
-        ("from: is outside the data retention period", None),
-        ("from must not be earlier than 2026-05-25T00:00:00Z", "2026-05-25T00:00:00Z"),
-    ],
-)
-def test_the_oldest_moment_kept_is_read_from_a_refusal(said: str, oldest: str | None) -> None:
-    found = oldest_kept(said, dt.datetime(2026, 11, 25, 10, 7, 30, tzinfo=dt.UTC))
-    assert (rfc3339(found) if found else None) == oldest
 
 
 @freeze_time(NOW)
@@ -275,6 +245,8 @@ def test_a_saved_time_that_is_no_time_is_a_config_error_saying_how_to_mend_it() 
 @freeze_time(NOW)
 def test_another_400_stops_the_stream_quoting_liveperson_s_causes(http_mocker: HttpMocker) -> None:
     refusal = {"message": "Bad Request", "causes": ["offset: must be greater than or equal to 0"]}
+    for limit in ("20000", "5000", "1000", "100", "50"):
+        http_mocker.get(status_request(*RECENT, limit=limit), HttpResponse(json.dumps(refusal), 400))
     output = read_today(http_mocker, HttpResponse(json.dumps(refusal), 400))
     (error,) = [m.trace.error for m in output.errors if m.trace.error.stream_descriptor]
     assert error.failure_type == FailureType.config_error
@@ -298,34 +270,31 @@ def test_without_a_start_date_it_starts_where_the_interval_streams_do_in_as_many
     assert not output.errors
 
 
-@pytest.mark.parametrize(
-    "said",
-    [
-        "limit 20000 is more than the maximum of 5000",
-        "Invalid limit 20000; max allowed is 5000",
-    ],
-)
-def test_a_largest_limit_said_after_the_one_asked_for_is_read_too(said: str) -> None:
-    response = requests.Response()
-    response.status_code, response._content = 400, json.dumps({"message": said}).encode()
-    response.request = requests.Request("GET", STATUS_URL, params={"limit": "20000", "offset": "0"}).prepare()
-    assert largest_limit(response) == 5000
-
-
-def test_a_refusal_about_history_is_never_taken_for_a_page_size() -> None:
-    response = requests.Response()
-    body = {"message": "Bad Request", "causes": ["from: exceeds the retention limit of 6 months"]}
-    response.status_code, response._content = 400, json.dumps(body).encode()
-    response.request = requests.Request("GET", STATUS_URL, params={"limit": "20000", "offset": "0"}).prepare()
-    assert largest_limit(response) is None
-
-
 @freeze_time(NOW)
-def test_a_refused_limit_that_names_no_size_steps_down_through_the_documented_sizes(http_mocker: HttpMocker) -> None:
+def test_a_refused_limit_is_met_by_stepping_down_the_documented_sizes_on_a_recent_window(
+    http_mocker: HttpMocker,
+) -> None:
+    """ "Bad Request" says nothing; the recent window, refused too with 20000 and 5000 but taken with 1000, does: the
+    page size is learned in three more requests, and every request after asks 1000."""
     mock_sign_in(http_mocker)
-    refusal = HttpResponse(json.dumps({"message": "Bad Request", "causes": ["limit: invalid value"]}), 400)
+    refusal = HttpResponse(json.dumps({"message": "Bad Request"}), 400)
     http_mocker.get(status_request(*TODAY), refusal)
-    http_mocker.get(status_request(*TODAY, limit="5000"), refusal)
+    http_mocker.get(status_request(*RECENT), refusal)
+    http_mocker.get(status_request(*RECENT, limit="5000"), refusal)
+    http_mocker.get(status_request(*RECENT, limit="1000"), status_page([]))
     http_mocker.get(status_request(*TODAY, limit="1000"), status_page([change("2026-11-25T08:00:00.000Z")]))
     output = read_streams(config(start_date=TODAY[0]), STATUS, sync_mode=SyncMode.full_refresh)
     assert not output.errors and len(output.records) == 1
+
+
+@freeze_time(NOW)
+def test_a_refusal_no_page_size_mends_is_the_user_s_to_fix_quoted_in_full(http_mocker: HttpMocker) -> None:
+    mock_sign_in(http_mocker)
+    refusal = HttpResponse(json.dumps({"message": "Bad Request", "causes": ["source: unknown"]}), 400)
+    http_mocker.get(status_request(*TODAY), refusal)
+    for limit in ("20000", "5000", "1000", "100", "50"):
+        http_mocker.get(status_request(*RECENT, limit=limit), refusal)
+    output = read_streams(config(start_date=TODAY[0]), STATUS, sync_mode=SyncMode.full_refresh)
+    (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]
+    assert error.failure_type == FailureType.config_error
+    assert error.message == "LivePerson refused the request (HTTP 400): Bad Request source: unknown"

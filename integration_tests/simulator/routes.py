@@ -255,9 +255,11 @@ def _validated(query: dict[str, str], account: str, now: float, s: Settings) -> 
         raise BadRequest(f"Invalid includeBotSkills '{bots}'; expected true or false")
     start, end = _window(query)
     if start < now - RETENTION:
-        raise BadRequest("from must be within the past two weeks")
+        raise BadRequest("Bad Request" if s.bare_refusals else "from must be within the past two weeks")
     if s.history_hours and start < now - s.history_hours * 3600:
-        raise BadRequest("Invalid request", [_history_refusal(now, s)])
+        raise (
+            BadRequest("Bad Request") if s.bare_refusals else BadRequest("Invalid request", [_history_refusal(now, s)])
+        )
     if end <= start:
         raise BadRequest("to must be later than from")
     if end - start > MAX_WINDOW:

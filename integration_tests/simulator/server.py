@@ -77,6 +77,8 @@ class Settings:
     # not at all ("unsaid": "outside the data retention period")
     history_hours: float = 0.0
     history_refusal: str = "duration"  # also how a too old `from` for status changes is refused
+    # a too old `from` (either method) and a too large `limit` refused with a 400 that says only "Bad Request"
+    bare_refusals: bool = False
     # Agent status changes (Get Status Changes, v2); where its page leaves a point open, one setting per reading:
     status_permission: bool = True  # the key has Data > Workforce Management > Agent Status Changes
     status_denial: int = 401  # how a key without it is refused: 401 (as documented) or 403

@@ -21,9 +21,9 @@ NO_REASON = {"zero": (0, ""), "minus_one": (-1, None)}
 class Refused(Exception):
     """A 400, with the API's message and causes."""
 
-    def __init__(self, *causes: str) -> None:
+    def __init__(self, *causes: str, bare: bool = False) -> None:
         super().__init__(causes[0])
-        self.body = {"message": "Bad Request", "causes": list(causes)}
+        self.body: dict[str, Any] = {"message": "Bad Request", **({} if bare else {"causes": list(causes)})}
 
 
 def answer(sim: Simulator, account: str, query: dict[str, str], host: str) -> tuple[int, dict[str, Any]]:
@@ -86,8 +86,10 @@ def _validated(query: dict[str, str], now: float, s: Settings) -> tuple[int, int
     causes = []
     if offset < 0:
         causes.append("offset: must be greater than or equal to 0")
+    bare = False
     if not 1 <= limit <= s.status_max_limit:
         causes.append(f"limit: must be less than or equal to {s.status_max_limit}")
+        bare = s.bare_refusals
     if end <= start:
         causes.append("to: must be later than from")
     if end - start > MONTH * 1000:
@@ -95,8 +97,9 @@ def _validated(query: dict[str, str], now: float, s: Settings) -> tuple[int, int
     oldest = now - s.status_history_days * DAY
     if start < oldest * 1000:
         causes.append(_too_old(oldest, s))
+        bare = s.bare_refusals
     if causes:
-        raise Refused(*causes)
+        raise Refused(*causes, bare=bare)
     return start, end, offset, limit
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -17,26 +16,17 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.answer import (
-    api_causes,
     api_message,
-    asked_query,
     decoded,
     page_asked_again,
     page_problem,
 )
-from source_interval_metrics.components.request import history_refused, largest_limit, refused_metrics
 from source_interval_metrics.retry import RATE_LIMIT_CAP, RATE_LIMIT_RETRIES, SERVER_PAUSES
 
 logger = logging.getLogger("airbyte")
 
 REPEAT_PAUSES = (1.0, 2.0, 4.0)  # a page whose next page is itself ("not ready yet") is asked again after these
 CDK_EXTRA_SECOND = 1.0  # the CDK's HTTP client sleeps one second more than the backoff it is given
-# A 400 whose message names a request parameter the config sets, or the window, is the config's to fix.
-CONFIG_CAUSED = re.compile(
-    r"\b(metrics?|grouping|handleTimeModel|intervalDuration|pageSize|source|includeBotSkills|from|to|fromL|toL|"
-    r"timeframe|two weeks|account|limit|offset)\b",
-    re.IGNORECASE,
-)
 ACCESS_HELP = (
     "Check the client id and secret, that the application has the Data > Workforce Management "
     "permission, and that LivePerson enabled LEUI.BAM_Enabled, Common.WorkforceManagement_AHT and "
@@ -51,8 +41,8 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 @dataclass
 class LivePersonErrorHandler(DefaultErrorHandler):
     """What the manifest's response filters cannot say, classified only: a 200 that is not a page of intervals, or
-    whose next page is itself (retried), a 202 (for the paginator), a 400 (a refused metric or a too old `from`, let
-    by for the requester to send again; else a config or system error) and a 401 (the token is renewed once, then the
+    whose next page is itself (retried), a 202 (for the paginator), a 400 (let by: the requester asks again to learn
+    why, and raises what it cannot mend) and a 401 (the token is renewed once, then the
     refusal says what the application needs). Everything else goes to the manifest's filters.
     The stream's `$parameters` name its records' field (`records`) and what its access needs (`access_help`)."""
 
@@ -81,8 +71,8 @@ class LivePersonErrorHandler(DefaultErrorHandler):
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
         if status == 202:  # some interval is still In Progress: the paginator reads what is done
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
-        if status == 400:
-            return self._bad_request(response)
+        if status == 400:  # the requester's (AgentActivityRequester): it asks again to learn why, or raises
+            return _resolution(ResponseAction.IGNORE, FailureType.config_error, "")
         if status == 401:
             said = api_message(response)
             return _resolution(
@@ -91,28 +81,6 @@ class LivePersonErrorHandler(DefaultErrorHandler):
                 f"LivePerson did not accept the credentials (HTTP 401: {said}). {self._access_help}",
             )
         return super().interpret_response(response)
-
-    @staticmethod
-    def _bad_request(response: requests.Response) -> ErrorResolution:
-        """A metric refused for the grouping, a page size larger than LivePerson's largest, or a window's first `from`
-        refused as older than LivePerson keeps, is let by for the requester (`AgentActivityRequester`) to send again;
-        any other 400 is the config's to fix or a bug."""
-        said, asked = api_causes(response), asked_query(response)
-        first_page = not any(name in asked for name in ("pageKey", "offset")) or asked.get("offset") == "0"
-        if refused_metrics(response) or largest_limit(response) or (history_refused(response) and first_page):
-            return _resolution(ResponseAction.IGNORE, FailureType.transient_error, f"LivePerson refused: {said}")
-        if history_refused(response):
-            return _resolution(
-                ResponseAction.FAIL,
-                FailureType.transient_error,
-                f"LivePerson stopped accepting a window's `from` between two of its pages ({said}); the next sync "
-                "reads that window again.",
-            )
-        return _resolution(
-            ResponseAction.FAIL,
-            FailureType.config_error if CONFIG_CAUSED.search(said) else FailureType.system_error,
-            f"LivePerson refused the request (HTTP 400): {said}",
-        )
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The request as LivePerson will take it: at the account's host (the config's `domain`, else the one its Domain API
-names, asked on the first request and cached), asking only for metrics it has not refused, from the oldest interval
-it keeps. One component owns each of these, so the manifest runs on its own and the error handler only classifies."""
+names), asking only for metrics it has not refused, with a page size it takes, from the oldest moment it keeps. The
+requester owns every 400 (the error handler lets it by): it learns what it can by asking again, and raises the rest."""
 
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any, cast
 
 import requests
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
 )
 from airbyte_cdk.sources.types import StreamSlice, StreamState
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import service_hosts
-from source_interval_metrics.components.answer import api_causes, api_said, asked_query
-from source_interval_metrics.interval_grid import SAFETY_MARGIN, ceil, parse, rfc3339
+from source_interval_metrics.components.answer import api_causes, asked_query
+from source_interval_metrics.interval_grid import floor, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
 
@@ -42,66 +44,21 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
     return named if len(named) < len(asked) else ()
 
 
-# Page sizes the method pages and their drafts have named, largest first: tried in turn when a refusal of `limit`
-# names no size of its own (the last is the documented default).
+# Page sizes the method pages and their drafts have named, largest first: tried in turn, on a recent window, when
+# LivePerson refuses a request that asks for a larger `limit` (the last is the documented default).
 PAGE_SIZES_TO_TRY = (5000, 1000, 100, 50)
-# A 400 about the page size: a sentence naming `limit`, and neither `from` nor a span of time.
-_PAGE_LIMIT = re.compile(r"\blimit\b", re.IGNORECASE)
-_NOT_A_PAGE = re.compile(r"\b(from|retention|history|minutes?|hours?|days?|weeks?|months?|years?|\d{4}-\d\d)\b", re.I)
 
 
-def largest_limit(response: requests.Response) -> int | None:
-    """The largest `limit` a 400 names, when the request asked for more; else None. It is the largest number below
-    the one asked for in a sentence about `limit` ("limit: must be less than or equal to 100", "limit 20000 is more
-    than the maximum of 5000", "limit: must be between 1 and 250"), or the next smaller documented size where the
-    sentence names none ("limit: invalid value")."""
-    asked = asked_query(response).get("limit", "")
-    if not asked.isdigit():
-        return None
-    sentences = [part for said in api_said(response) for part in re.split(r"\.\s", said)]
-    about_limit = [
-        sentence for sentence in sentences if _PAGE_LIMIT.search(sentence) and not _NOT_A_PAGE.search(sentence)
-    ]
-    named = [int(number) for sentence in about_limit for number in re.findall(r"\b\d+\b", sentence)]
-    below = [number for number in named if 0 < number < int(asked)]
-    if about_limit and not named:  # refused without naming a size: the next smaller of the sizes seen documented
-        below = [size for size in PAGE_SIZES_TO_TRY if size < int(asked)][:1]
-    return max(below) if below else None
+class RefusedRequest(AirbyteTracedException):
+    """A 400 that no probe explains: the user's to fix, LivePerson's words quoted in full."""
 
-
-# A 400 about how far back `from` may go: one clause naming `from` and how old it may be.
-_HISTORY_REFUSAL = re.compile(
-    r"\bfrom\b[^.;]*\b(within|past|older|oldest|earlier|earliest|before|prior|retention|history|ago)\b"
-    r"|\b(within|past|older|oldest|earlier|earliest|before|prior|retention|history|ago)\b[^.;]*\bfrom\b",
-    re.IGNORECASE,
-)
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
-_AGE = re.compile(
-    r"\b(\d+(?:\.\d+)?|an?|one|two|three|four|six|twelve|fourteen)\s+(minute|hour|day|week|month)s?\b", re.I
-)
-_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12, "fourteen": 14}
-# A month is taken long: a limit taken too far back is refused and then searched, one taken too recent loses data.
-_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
-
-
-def history_refused(response: requests.Response) -> bool:
-    """Whether a 400 refuses the request's `from` as older than LivePerson keeps."""
-    return "from" in asked_query(response) and bool(_HISTORY_REFUSAL.search(api_causes(response)))
-
-
-def oldest_kept(said: str, now: dt.datetime) -> dt.datetime | None:
-    """The oldest moment a refusal of `from` says LivePerson keeps (a time, or an age before `now`); None if neither."""
-    named_time = _TIME.search(said)
-    if named_time:
-        try:
-            return parse(named_time.group(0))
-        except ValueError:
-            pass
-    age = _AGE.search(said)
-    if not age:
-        return None
-    count = _NUMBERS.get(age.group(1).lower()) or float(age.group(1))
-    return now - dt.timedelta(seconds=count * _UNITS[age.group(2).lower()])
+    def __init__(self, refusal: requests.Response) -> None:
+        said = api_causes(refusal)
+        super().__init__(
+            message=f"LivePerson refused the request (HTTP 400): {said}",
+            internal_message=f"HTTP 400 for {refusal.request.url if refusal.request else 'a request'}: {said}",
+            failure_type=FailureType.config_error,
+        )
 
 
 @dataclass
@@ -133,6 +90,8 @@ class AgentActivityRequester(HttpRequester):
         self._records_named = str(parameters.get("records_named", "intervals"))
         self._step_minutes = parameters.get("history_step_minutes")
         self._lock = threading.Lock()
+        self._probing = threading.Lock()
+        self._learned = 0  # how many times a probe has learned a page size or the oldest `from`
 
     def get_url_base(
         self,
@@ -168,14 +127,21 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        with self._lock:
-            refused_before = self._refused_before
-        if refused_before and stream_slice and not next_page_token and parse(stream_slice["end_time"]) < refused_before:
-            return None  # LivePerson has refused a later `from` as too old: this window is gone too
-        response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
-        if response is not None and response.status_code == 400 and stream_slice is not None:
-            return self._from_the_oldest_kept(response, stream_state, stream_slice, next_page_token, **kwargs)
-        return response  # the error handler lets no other 400 by
+        """The answer to the request; a 400 (which the error handler lets by) is explained by asking again, else
+        raised as the user's to fix."""
+        while True:
+            with self._lock:
+                learned, refused_before = self._learned, self._refused_before
+            if refused_before and stream_slice and not next_page_token:
+                if parse(stream_slice["end_time"]) < refused_before:
+                    return None  # LivePerson has refused a later `from` as too old: this window is gone too
+            response = self._without_refused_metrics(stream_state, stream_slice, next_page_token, **kwargs)
+            if response is None or response.status_code != 400:
+                return response
+            with self._probing:  # one probe at a time: what it learns serves the others
+                if self._learned == learned:
+                    return self._explained(response, stream_state, stream_slice, next_page_token, **kwargs)
+            # another request's probe learned something while this one was out: asked again with it
 
     def _without_refused_metrics(
         self,
@@ -184,25 +150,81 @@ class AgentActivityRequester(HttpRequester):
         next_page_token: Mapping[str, Any] | None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        """The answer to the request, sent again at once without each metric LivePerson refuses, and with its largest
-        page size when it refuses a larger one."""
+        """The answer to the request, sent again at once without each metric LivePerson refuses (the one thing only
+        its words can say)."""
         while True:
             response = super().send_request(stream_state, stream_slice, next_page_token, **kwargs)
             if response is None or response.status_code != 400:
                 return response
-            refused, largest = refused_metrics(response), largest_limit(response)
-            if refused:
-                self._refuse(refused, api_causes(response))
-            elif largest:
-                self._limit_to(largest, api_causes(response))
-            else:
+            refused = refused_metrics(response)
+            if not refused:
                 return response
+            self._refuse(refused, api_causes(response))
 
-    def _limit_to(self, largest: int, reason: str) -> None:
+    def _explained(
+        self,
+        refusal: requests.Response,
+        stream_state: StreamState | None,
+        window: StreamSlice | None,
+        next_page_token: Mapping[str, Any] | None,
+        **kwargs: Any,
+    ) -> requests.Response | None:
+        """A 400 explained by structure, not by its words: if LivePerson refuses the same request for a recent window
+        too, the request itself is refused, which a smaller documented page size may mend (status changes); if it takes
+        the recent window, this window is older than it keeps, and the window is read from the oldest step it takes.
+        A refusal neither explains is raised, quoted in full."""
+        if window is None or "start_time" not in window:
+            raise RefusedRequest(refusal)
+        recent = self._recent_window(window)
+        answer = self._without_refused_metrics(stream_state, recent, None, **kwargs)
+        if answer is not None and answer.status_code == 400:
+            if not self._learned_a_page_size(refusal, stream_state, recent, **kwargs):
+                raise RefusedRequest(refusal)
+            answer = self._without_refused_metrics(stream_state, window, next_page_token, **kwargs)
+            if answer is None or answer.status_code != 400:
+                return answer
+            refusal = answer
+        if next_page_token:
+            raise AirbyteTracedException(
+                message=f"{self.name}: LivePerson stopped taking a window between two of its pages "
+                f"({api_causes(refusal)}); the next sync reads that window again.",
+                failure_type=FailureType.transient_error,
+            )
+        return self._from_the_oldest_kept(
+            refusal, stream_state, window, {(recent["start_time"], recent["end_time"]): answer}, **kwargs
+        )
+
+    def _recent_window(self, window: StreamSlice) -> StreamSlice:
+        """The last finished step before now: a window LivePerson keeps whatever its history."""
+        step = self._step()
+        end = floor(dt.datetime.now(dt.UTC), int(step.total_seconds()) // 60)
+        return StreamSlice(
+            partition=window.partition,
+            cursor_slice={"start_time": rfc3339(end - step), "end_time": rfc3339(end - dt.timedelta(seconds=1))},
+            extra_fields=window.extra_fields,
+        )
+
+    def _learned_a_page_size(
+        self, refusal: requests.Response, stream_state: StreamState | None, recent: StreamSlice, **kwargs: Any
+    ) -> bool:
+        """Whether a smaller documented `limit` than the refused request asked for is taken on the recent window; the
+        largest that is, is asked for from now on."""
+        asked = asked_query(refusal).get("limit", "")
+        for size in (size for size in PAGE_SIZES_TO_TRY if asked.isdigit() and size < int(asked)):
+            with self._lock:
+                self._largest_limit = size
+            answer = self._without_refused_metrics(stream_state, recent, None, **kwargs)
+            if answer is not None and answer.status_code != 400:
+                with self._lock:
+                    self._learned += 1
+                logger.info(f"{self.name}: LivePerson takes {size} records a page, not {asked}; asking so.")
+                return True
         with self._lock:
-            if self._largest_limit is None or largest < self._largest_limit:
-                self._largest_limit = largest
-                logger.info(f"{self.name}: LivePerson takes at most {largest} records a page ({reason}); asking so.")
+            self._largest_limit = None
+        return False
+
+    def _step(self) -> dt.timedelta:
+        return dt.timedelta(minutes=int(self._step_minutes or self.config["interval_duration"]))
 
     def _refuse(self, metrics: tuple[str, ...], reason: str) -> None:
         with self._lock:
@@ -219,17 +241,15 @@ class AgentActivityRequester(HttpRequester):
         refusal: requests.Response,
         stream_state: StreamState | None,
         window: StreamSlice,
-        next_page_token: Mapping[str, Any] | None,
+        known: Mapping[tuple[str, str], requests.Response | None],
         **kwargs: Any,
     ) -> requests.Response | None:
-        """The window's first page from the oldest moment LivePerson keeps: where its refusal says (an age or a time),
-        else found by halving down to one step (the latest step first: if even that is refused, so is the window). A
-        WARN names what can no longer be read; a window LivePerson keeps none of ends with the refusal, empty."""
-        step = dt.timedelta(minutes=int(self._step_minutes or self.config["interval_duration"]))
-        said, refused_at = api_causes(refusal), parse(window["start_time"])
-        boundary = parse(window["end_time"]) + dt.timedelta(seconds=1)
-        oldest = oldest_kept(said, dt.datetime.now(dt.UTC))
-        named = ceil(oldest + SAFETY_MARGIN, int(step.total_seconds()) // 60) if oldest else None
+        """The window's first page from the oldest step LivePerson takes, found by halving down to one step (the latest
+        step first: if even that is refused, so is the window). A WARN names what can no longer be read; a window
+        LivePerson keeps none of ends with the refusal, empty. `known`: answers already had, by window (the recent
+        window may be the latest step of this one)."""
+        step = self._step()
+        refused_at, boundary = parse(window["start_time"]), parse(window["end_time"]) + dt.timedelta(seconds=1)
         kept_from, kept = boundary, cast(requests.Response | None, refusal)
 
         def kept_when_asked_from(start: dt.datetime) -> bool:
@@ -239,27 +259,32 @@ class AgentActivityRequester(HttpRequester):
                 cursor_slice={**window.cursor_slice, "start_time": rfc3339(start)},
                 extra_fields=window.extra_fields,
             )
-            answer = self._without_refused_metrics(stream_state, later, next_page_token, **kwargs)
-            if answer is not None and answer.status_code == 400 and history_refused(answer):
+            if (later["start_time"], later["end_time"]) in known:
+                answer = known[later["start_time"], later["end_time"]]
+            else:
+                answer = self._without_refused_metrics(stream_state, later, None, **kwargs)
+            if answer is not None and answer.status_code == 400:
                 refused_at = start
                 return False
             kept_from, kept = start, answer
             return True
 
-        if named is not None and named >= boundary:
-            refused_at = named  # the whole window is older than LivePerson keeps, and so is every earlier one
-        elif not (named is not None and refused_at < named and kept_when_asked_from(named)):
-            if refused_at < boundary - step and kept_when_asked_from(boundary - step):
-                while kept_from - refused_at > step:
-                    kept_when_asked_from(refused_at + max(step, (kept_from - refused_at) // 2 // step * step))
+        if refused_at < boundary - step and kept_when_asked_from(boundary - step):
+            while kept_from - refused_at > step:
+                kept_when_asked_from(refused_at + max(step, (kept_from - refused_at) // 2 // step * step))
+        else:
+            refused_at = boundary - step  # the whole window is older than LivePerson keeps, and so is every earlier one
+        if refused_at == parse(window["start_time"]) and kept_when_asked_from(refused_at):
+            raise RefusedRequest(refusal)  # no probe was refused, and the window's start is taken now: not its age
         with self._lock:
             self._refused_before = max(filter(None, (self._refused_before, refused_at)))
+            self._learned += 1
             self._unread_from = min(filter(None, (self._unread_from, parse(window["start_time"]))))
             unread_from = self._unread_from
         kept_less = f"keeps less history than {self._documented}" if self._documented else "no longer keeps them"
         logger.warning(
-            f"{self.name}: LivePerson {kept_less} ({said}). The {self._records_named} from {rfc3339(unread_from)} "
-            f"to {rfc3339(kept_from)} can no longer be read"
+            f"{self.name}: LivePerson {kept_less} ({api_causes(refusal)}). The {self._records_named} from "
+            f"{rfc3339(unread_from)} to {rfc3339(kept_from)} can no longer be read"
             + (f"; this window starts at {rfc3339(kept_from)}." if kept_from < boundary else ".")
         )
         return kept
