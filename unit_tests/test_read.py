@@ -142,7 +142,12 @@ def test_a_state_off_the_interval_grid_is_rounded_down_after_the_lookback() -> N
             metrics_request(SKILL, "2026-11-25T07:00:00Z", "2026-11-25T10:00:00Z"),
             page([entry("2026-11-25T07:00:00Z", "2026-11-25T07:15:00Z", skillId=1)]),
         )
-        run(config(), SKILL, SyncMode.incremental, {"intervalStart": "2026-11-25T08:07:13Z"})
+        output = run(config(), SKILL, SyncMode.incremental, {"intervalStart": "2026-11-25T08:07:13Z"})
+    # 08:07:13 less the hour of lookback is 07:07:13, rounded down to 07:00: the window asked above, and nothing else;
+    # the state, saved as 08:00 (07:00 plus the lookback), never moves back to a re-read interval
+    assert not output.errors
+    assert [r["intervalStart"] for r in records_of(output, SKILL)] == ["2026-11-25T07:00:00Z"]
+    assert output.most_recent_state.stream_state.__dict__ == {"intervalStart": "2026-11-25T08:00:00Z"}
 
 
 @freeze_time(NOW)

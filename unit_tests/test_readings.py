@@ -135,14 +135,22 @@ def test_a_refused_metric_is_left_out_of_the_stream_with_one_warning(http_mocker
         400,
     )
     http_mocker.get(metrics_request(SKILL, *TODAY), refusal)
+    asked = WITHOUT_CLOSED.split(",")
     http_mocker.get(
         metrics_request(SKILL, *TODAY, metrics=WITHOUT_CLOSED),
-        page([entry(f"2026-11-25T0{h}:00:00Z", f"2026-11-25T0{h}:15:00Z", skillId=1) for h in (8, 9)]),
+        page(
+            [
+                entry(f"2026-11-25T0{h}:00:00Z", f"2026-11-25T0{h}:15:00Z", skillId=1, metrics=dict.fromkeys(asked, 3))
+                for h in (8, 9)
+            ]
+        ),
     )
     output = sync(http_mocker)
     assert not output.errors and starts(output) == ["08:00", "09:00"]
-    # null: Airbyte's messages leave a field without a value out, and destinations store it as null
-    assert all(m.record.data.get("closedConversations") is None for m in output.records)
+    # every other metric kept; the refused one has no value, which destinations store as null
+    assert [sorted(m.record.data.keys() & {*asked, "closedConversations"}) for m in output.records] == [
+        sorted(asked)
+    ] * 2
     (warning,) = warnings(output)
     assert warning.startswith("skill_interval_metrics: LivePerson refused the metric closedConversations (")
 
