@@ -24,7 +24,7 @@ lint: install
 	$(BIN)/hadolint Dockerfile
 
 typecheck: install
-	$(BIN)/mypy source_interval_metrics unit_tests integration_tests demo bench
+	$(BIN)/mypy source_interval_metrics testkit unit_tests integration_tests demo bench
 
 test: lint typecheck
 	$(BIN)/pytest

@@ -70,7 +70,7 @@ def simulator_process(settings: dict[str, Any]) -> Iterator[SimulatorProcess]:
             [
                 sys.executable,
                 "-m",
-                "integration_tests.simulator",
+                "testkit.simulator",
                 "--ready-file",
                 str(ready),
                 "--settings",

@@ -95,7 +95,7 @@ def account() -> Iterator[dict[str, Any]]:
         say(f"Reading LivePerson account {config['account_id']}")
         yield config
         return
-    from integration_tests.simulator import Settings, Simulator
+    from testkit.simulator import Settings, Simulator
 
     with Simulator(Settings()) as simulator:
         say(f"Started the LivePerson simulator at {simulator.url} (account {simulator.settings.account})")

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from integration_tests import image
-from integration_tests.simulator import Settings, Simulator
-from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.routes import epoch
 from source_interval_metrics.manifest import manifest
-from unit_tests.schemas import assert_valid_records
+from testkit.schemas import assert_valid_records
+from testkit.simulator import Settings, Simulator
+from testkit.simulator.data import rfc3339
+from testkit.simulator.routes import epoch
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
 # The manifest's streams: name -> (grouping, the dimension's id field).

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from integration_tests.conftest import connector_config
-from integration_tests.simulator import Settings, Simulator
-from integration_tests.simulator.data import rfc3339
 from source_interval_metrics import manifest as packaged
 from source_interval_metrics import run, service_hosts
 from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
 from source_interval_metrics.components.records import IntervalRecordExtractor
+from testkit.simulator import Settings, Simulator
+from testkit.simulator.data import rfc3339
 
 SKILL = "skill_interval_metrics"
 GOOD = object()  # the simulator's good config, catalog or no state

@@ -108,7 +108,7 @@ def test_time_in_state_splits_each_state_at_interval_boundaries_and_ends_it_at_t
 def test_the_demo_goes_on_without_status_changes_when_the_key_lacks_their_permission() -> None:
     from demo.__main__ import STATUS, readable_streams
     from integration_tests.conftest import connector_config
-    from integration_tests.simulator import Settings, Simulator
+    from testkit.simulator import Settings, Simulator
 
     with Simulator(Settings(status_permission=False)) as simulator:
         config = connector_config(simulator, extra_groupings=["skill,agent"])

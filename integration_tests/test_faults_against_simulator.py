@@ -29,9 +29,9 @@ from integration_tests.conftest import (
     requested_end,
     run_connector,
 )
-from integration_tests.simulator import Simulator
-from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.routes import epoch
+from testkit.simulator import Simulator
+from testkit.simulator.data import rfc3339
+from testkit.simulator.routes import epoch
 
 SKILL = "skill_interval_metrics"
 

@@ -26,8 +26,8 @@ from integration_tests.conftest import (
     key,
     requested_end,
 )
-from integration_tests.simulator import Simulator
-from integration_tests.simulator.data import rfc3339
+from testkit.simulator import Simulator
+from testkit.simulator.data import rfc3339
 
 pytestmark = pytest.mark.image_tests
 

@@ -27,9 +27,9 @@ from integration_tests.conftest import (
     requested_end,
 )
 from integration_tests.conftest import catalog as configured_catalog
-from integration_tests.simulator import Simulator
-from integration_tests.simulator.data import rfc3339
 from source_interval_metrics import run
+from testkit.simulator import Simulator
+from testkit.simulator.data import rfc3339
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
 SKILL = "skill_interval_metrics"

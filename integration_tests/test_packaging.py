@@ -17,7 +17,7 @@ from dockerfile_parse import DockerfileParser
 from jsonschema import Draft7Validator
 
 from integration_tests.conftest import assert_answers_spec_and_discover
-from source_interval_metrics.retry import RATE_LIMIT_CAP, RATE_LIMIT_RETRIES, SERVER_PAUSES
+from source_interval_metrics.components.error_handler import RATE_LIMIT_CAP, RATE_LIMIT_RETRIES, SERVER_PAUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PEAK_RSS_MB = 95  # bench/: a 14-day backfill of the four streams (README, Performance)

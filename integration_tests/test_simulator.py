@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from integration_tests.simulator import Settings, Simulator, routes
-from integration_tests.simulator.data import rfc3339
+from testkit.simulator import Settings, Simulator, routes
+from testkit.simulator.data import rfc3339
 
 HOUR = 3600
 

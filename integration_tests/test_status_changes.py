@@ -25,10 +25,10 @@ from integration_tests.conftest import (
     requested_end,
     run_connector,
 )
-from integration_tests.simulator import Settings, Simulator
-from integration_tests.simulator.data import rfc3339
-from integration_tests.simulator.status import millis_of
 from source_interval_metrics.components.request import PAGE_SIZES_TO_TRY
+from testkit.simulator import Settings, Simulator
+from testkit.simulator.data import rfc3339
+from testkit.simulator.status import millis_of
 
 STATUS_NAMES = {
     (3, 0): "LOGIN",

@@ -23,8 +23,8 @@ from integration_tests.conftest import (
     requested_end,
     run_connector,
 )
-from integration_tests.simulator import Simulator
-from integration_tests.simulator.data import rfc3339
+from testkit.simulator import Simulator
+from testkit.simulator.data import rfc3339
 
 
 def test_full_sync_of_every_stream_equals_the_ground_truth(any_reading: Simulator, tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from integration_tests.conftest import connector_config
-from integration_tests.simulator import Settings, Simulator
-from integration_tests.simulator.data import rfc3339
+from testkit.simulator import Settings, Simulator
+from testkit.simulator.data import rfc3339
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
 SKILL = "skill_interval_metrics"

@@ -1,8 +1,5 @@
-"""Time in one place: RFC 3339 in and out, the interval grid, the last finished interval and LivePerson's 14 days.
-
-The manifest's cursor says the same in Jinja (its start, 14-day floor and end); `unit_tests/test_interval_grid.py`
-checks that the two agree at many clock times for every interval length.
-"""
+"""RFC 3339 in and out, epoch milliseconds, and the interval grid. Where windows start and end (the 14 days, the last
+finished interval) is the manifest cursor's to say; components that need it render its expressions."""
 
 from __future__ import annotations
 
@@ -12,8 +9,6 @@ from typing import Any
 
 CURSOR_FIELD = "intervalStart"
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
-RETENTION = dt.timedelta(days=14)
-SAFETY_MARGIN = dt.timedelta(minutes=15)  # windows start this much inside the 14 days, so a request is when it lands
 
 
 def parse(value: str) -> dt.datetime:
@@ -35,22 +30,6 @@ def floor(moment: dt.datetime, interval_minutes: int) -> dt.datetime:
     """The start of the interval `moment` falls in."""
     seconds, step = int(moment.timestamp()), interval_minutes * 60
     return from_epoch(seconds - seconds % step)
-
-
-def ceil(moment: dt.datetime, interval_minutes: int) -> dt.datetime:
-    """The first interval boundary at or after `moment`."""
-    seconds, step = int(moment.timestamp()), interval_minutes * 60
-    return from_epoch(seconds + (-seconds % step))
-
-
-def last_finished(now: dt.datetime, interval_minutes: int) -> dt.datetime:
-    """The start of the last interval that has ended by `now`."""
-    return floor(now, interval_minutes) - dt.timedelta(minutes=interval_minutes)
-
-
-def oldest_readable(now: dt.datetime, interval_minutes: int) -> dt.datetime:
-    """The first interval boundary a request may still start at: now less 14 days (and the margin), rounded up."""
-    return ceil(now - RETENTION + SAFETY_MARGIN, interval_minutes)
 
 
 def to_rfc3339(value: str) -> str:

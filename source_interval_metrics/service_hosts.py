@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -13,7 +13,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.answer import api_message
-from source_interval_metrics.retry import ask_patiently
+from source_interval_metrics.components.error_handler import patient_client
 
 DEFAULT_DOMAIN_API = "https://api.liveperson.net"
 AGENT_ACTIVITY = "agentActivityDomain"
@@ -31,7 +31,7 @@ def base_url(host: str, scheme: str) -> str:
     return host if "://" in host else f"{scheme}://{host}"
 
 
-def lookup(domain_api_url: str, account_id: str, service: str, sleep: Callable[[float], None] | None = None) -> str:
+def lookup(domain_api_url: str, account_id: str, service: str) -> str:
     """The base URL of `service` for `account_id`, from the Domain API at `domain_api_url`: asked once a minute at
     most, by one thread while the others wait for its answer."""
     key = (domain_api_url, account_id, service)
@@ -39,7 +39,7 @@ def lookup(domain_api_url: str, account_id: str, service: str, sleep: Callable[[
         cached = _cache.get(key)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        host = _ask_domain_api(domain_api_url, account_id, service, sleep)
+        host = _ask_domain_api(domain_api_url, account_id, service)
         url = base_url(host, urlsplit(domain_api_url).scheme or "https")
         _cache[key] = (time.monotonic(), url)
         return url
@@ -66,13 +66,18 @@ def sentinel_url(config: Mapping[str, Any]) -> str:
     return lookup(config["domain_api_url"], str(config["account_id"]), SENTINEL)
 
 
-def _ask_domain_api(api: str, account: str, service: str, sleep: Callable[[float], None] | None) -> str:
+def _ask_domain_api(api: str, account: str, service: str) -> str:
     url = f"{api.rstrip('/')}/api/account/{quote(account)}/service/{quote(service)}/baseURI.json"
-    response = ask_patiently(
-        lambda: requests.get(url, params={"version": "1.0"}, timeout=TIMEOUT),
-        f"LivePerson's Domain API at {api}",
-        sleep,
-    )
+    try:
+        _, response = patient_client("domain_api", TIMEOUT).send_request(
+            "GET", url, request_kwargs={}, params={"version": "1.0"}
+        )
+    except AirbyteTracedException as error:
+        raise AirbyteTracedException(
+            message=f"LivePerson's Domain API at {api} could not be reached or kept failing: {error.message}",
+            internal_message=error.internal_message,
+            failure_type=FailureType.transient_error,
+        ) from None
     if response.status_code in (400, 404):
         raise AirbyteTracedException(
             message=f"LivePerson's Domain API does not know account '{account}' (HTTP {response.status_code}). "

@@ -205,11 +205,11 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
                 value = getattr(message.stream.stream_state, "intervalStart", None)
                 if isinstance(value, str):
                     saved[message.stream.stream_descriptor.name] = value
-        now = dt.datetime.now(dt.UTC)
+        cursor = self._source_config["definitions"]["incremental_sync"]
         for configured in catalog.streams:
             name = configured.stream.name
             if not name.endswith("_interval_metrics"):
                 continue  # how long LivePerson keeps status changes is learned from its answers
-            warning = retention.unreadable_warning(name, self._config, saved.get(name), now)
+            warning = retention.unreadable_warning(name, cursor, self._config, saved.get(name))
             if warning:
                 self.logger.warning(warning)

@@ -128,7 +128,10 @@ def test_a_sentinel_outage_is_retried_then_reported_as_transient(pauses: list[fl
         with pytest.raises(AirbyteTracedException) as raised:
             authenticator().get_auth_header()
     assert raised.value.failure_type == FailureType.transient_error
-    assert raised.value.message == "LivePerson's Sentinel answered HTTP 503; try again later."
+    assert raised.value.message == (
+        "LivePerson's Sentinel could not be reached or kept failing: LivePerson still failed after 3 retries "
+        "(HTTP 503: {}). Try the sync again later."
+    )
 
 
 @pytest.mark.parametrize("lifetime", [None, "soon", "nan", -5, 0])

@@ -16,6 +16,7 @@ from source_interval_metrics.components.paging import NextPageKeyPaginationStrat
 from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowRecordFilter
 from source_interval_metrics.components.state import SavedCursorStateMigration
 from source_interval_metrics.interval_grid import to_rfc3339
+from source_interval_metrics.manifest import manifest
 
 CONFIG = {
     "account_id": "123456",
@@ -24,6 +25,8 @@ CONFIG = {
     "lookback_window": "PT1H",
 }
 REQUEST_URL = "https://va.agentactivity.liveperson.net/api/account/123456/interval-metrics?v=1&from=x"
+
+END = manifest()["definitions"]["incremental_sync"]["end_datetime"]  # the cursor's, as the manifest says it
 
 
 def response(body: Any, url: str = REQUEST_URL) -> requests.Response:
@@ -190,7 +193,7 @@ def test_state_minus_lookback_lands_on_an_interval_boundary(
     duration: int, lookback: str, saved: str, aligned: str
 ) -> None:
     migration = SavedCursorStateMigration(
-        config={**CONFIG, "interval_duration": duration, "lookback_window": lookback}, parameters={}
+        config={**CONFIG, "interval_duration": duration, "lookback_window": lookback}, parameters={}, cursor_end=END
     )
     state = {"intervalStart": saved}
     migrated = migration.migrate(state) if migration.should_migrate(state) else state
@@ -199,13 +202,13 @@ def test_state_minus_lookback_lands_on_an_interval_boundary(
 
 
 def test_state_migration_leaves_empty_and_concurrent_states_alone() -> None:
-    migration = SavedCursorStateMigration(config=CONFIG, parameters={})
+    migration = SavedCursorStateMigration(config=CONFIG, parameters={}, cursor_end=END)
     assert not migration.should_migrate({})
     assert not migration.should_migrate({"state_type": "date-range", "slices": []})
 
 
 def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
-    migration = SavedCursorStateMigration(config=CONFIG, parameters={})
+    migration = SavedCursorStateMigration(config=CONFIG, parameters={}, cursor_end=END)
     with pytest.raises(AirbyteTracedException) as raised:
         migration.should_migrate({"intervalStart": "yesterday"})
     assert raised.value.failure_type == FailureType.config_error

@@ -16,8 +16,8 @@ from freezegun import freeze_time
 from source_interval_metrics import SourceIntervalMetrics, groupings
 from source_interval_metrics.interval_grid import one_second_before
 from source_interval_metrics.manifest import manifest
+from testkit.schemas import assert_valid_records, schema
 from unit_tests.conftest import METRICS_URL, config, entry, mock_sign_in, page, read_streams
-from unit_tests.schemas import assert_valid_records, schema
 
 # The contract's rule, restated here to hold the manifest to it: each dimension's part of a stream name and its fields
 # (the id first), in the canonical order; the metrics a combination asks for.

@@ -10,6 +10,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from freezegun import freeze_time
 
+from testkit.schemas import assert_valid_records
 from unit_tests.conftest import (
     STREAMS,
     VerifiedHttpMocker,
@@ -21,7 +22,6 @@ from unit_tests.conftest import (
     page,
     read_streams,
 )
-from unit_tests.schemas import assert_valid_records
 
 NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"

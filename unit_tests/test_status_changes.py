@@ -18,6 +18,7 @@ from source_interval_metrics.components.records import (
     utc_millis,
 )
 from source_interval_metrics.components.state import SavedCursorStateMigration
+from source_interval_metrics.manifest import manifest
 from unit_tests.conftest import (
     STATUS,
     change,
@@ -32,6 +33,7 @@ NOW = "2026-11-25T10:07:30Z"
 TODAY = ("2026-11-25T00:00:00Z", "2026-11-25T10:07:30Z")
 
 
+STATUS_END = manifest()["definitions"]["status_changes_stream"]["incremental_sync"]["end_datetime"]
 RECENT = ("2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z")  # the last whole hour before NOW
 
 
@@ -223,7 +225,11 @@ def test_a_200_without_state_changes_is_asked_again(http_mocker: HttpMocker, pau
 )
 def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(saved: str, written: str | None) -> None:
     migration = SavedCursorStateMigration(
-        config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False
+        config={"interval_duration": 15},
+        parameters={"name": STATUS},
+        cursor_field="time",
+        on_interval_grid=False,
+        cursor_end=STATUS_END,
     )
     assert migration.should_migrate({"time": saved}) == (written is not None)
     if written:
@@ -233,7 +239,11 @@ def test_a_saved_time_in_any_rfc_3339_form_is_taken_and_never_trusted_past_now(s
 def test_a_saved_time_that_is_no_time_is_a_config_error_saying_how_to_mend_it() -> None:
     with pytest.raises(AirbyteTracedException) as refused:
         SavedCursorStateMigration(
-            config={}, parameters={"name": STATUS}, cursor_field="time", on_interval_grid=False
+            config={"interval_duration": 15},
+            parameters={"name": STATUS},
+            cursor_field="time",
+            on_interval_grid=False,
+            cursor_end=STATUS_END,
         ).should_migrate({"time": "yesterday"})
     assert refused.value.failure_type == FailureType.config_error
     assert refused.value.message == (

@@ -9,9 +9,10 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler, HttpResponseFilter
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -21,10 +22,13 @@ from source_interval_metrics.components.answer import (
     page_asked_again,
     page_problem,
 )
-from source_interval_metrics.retry import RATE_LIMIT_CAP, RATE_LIMIT_RETRIES, SERVER_PAUSES
 
 logger = logging.getLogger("airbyte")
 
+# LivePerson's retry policy: "429: wait at least 1 s; 5xx: retry 3 times with pauses of at least 5, 10 and 15 s".
+SERVER_PAUSES = (5.0, 10.0, 15.0)
+RATE_LIMIT_RETRIES = 8
+RATE_LIMIT_CAP = 60.0
 REPEAT_PAUSES = (1.0, 2.0, 4.0)  # a page whose next page is itself ("not ready yet") is asked again after these
 CDK_EXTRA_SECOND = 1.0  # the CDK's HTTP client sleeps one second more than the backoff it is given
 ACCESS_HELP = (
@@ -145,3 +149,21 @@ def _retry_after(response: requests.Response) -> float:
         return max(1.0, float(response.headers.get("Retry-After", 1)))
     except ValueError:
         return 1.0
+
+
+def patient_client(name: str, timeout: tuple[float, float]) -> HttpClient:
+    """The CDK's HTTP client with LivePerson's retry policy, for requests no stream sends (the Domain API, Sentinel):
+    429, 5xx, timeouts and dropped connections retried as the streams' are; any other answer returned to be read."""
+    backoff = LivePersonBackoffStrategy(config={}, parameters={})
+    handler = DefaultErrorHandler(
+        config={},
+        parameters={},
+        max_retries=RATE_LIMIT_RETRIES + 1,  # the backoff strategy gives up first, in LivePerson's words
+        response_filters=[
+            HttpResponseFilter(config={}, parameters={}, action=ResponseAction.IGNORE, http_codes={400, 401, 403, 404})
+        ],
+        backoff_strategies=[backoff],
+    )
+    quiet = logging.getLogger(f"airbyte.{name}")
+    quiet.setLevel(logging.INFO)  # the client logs answers in debug, and Sentinel's carry the access token
+    return HttpClient(name=name, logger=quiet, error_handler=handler, backoff_strategy=backoff, request_timeout=timeout)

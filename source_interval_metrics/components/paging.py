@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -19,10 +19,19 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.answer import asked_query, decoded, next_reference, response_body
+from source_interval_metrics.components.error_handler import SERVER_PAUSES
 from source_interval_metrics.interval_grid import one_second_before, time_of
-from source_interval_metrics.retry import SERVER_PAUSES
 
 PAGING_PARAMETERS = ("pageKey", "offset", "limit")
+# A page token: the one shape the manifest's `request_parameters` read, as `next_page_token['next_page_token'][...]`.
+# `pageKey`, `offset`, `limit`: the next page (`limit` is the requester's to lower); `from`, `to`: the window as sent,
+# where it differs from the cursor's (a later `from` where LivePerson keeps less, an earlier `to` after a 202);
+# `followed`, `waited`: the paginator's own (pages followed in this window, 202s waited out), never sent.
+PageToken = TypedDict(
+    "PageToken",
+    {"pageKey": str, "offset": str, "limit": str, "from": str, "to": str, "followed": tuple[str, ...], "waited": int},
+    total=False,
+)
 # Status words that mean "finished". Anything else (In Progress, Processing, Pending, words not seen yet) is not.
 FINISHED = frozenset({"done", "completed", "complete", "finished", "processed", "ready", "success", "succeeded"})
 logger = logging.getLogger("airbyte")
@@ -82,7 +91,7 @@ class NextPageKeyPaginationStrategy(PaginationStrategy):
         last_page_token_value: Any | None = None,
         page_size_override: int | None = None,
         stream_slice: StreamSlice | None = None,
-    ) -> Mapping[str, Any] | None:
+    ) -> PageToken | None:
         previous: Mapping[str, Any] = last_page_token_value or {}
         if response.status_code == 202:
             if any(name in previous for name in PAGING_PARAMETERS):
@@ -111,17 +120,17 @@ class NextPageKeyPaginationStrategy(PaginationStrategy):
                 ),
                 failure_type=FailureType.transient_error,
             )
-        return {**page, **self._window(previous, response, stream_slice), "followed": (*followed, key)}
+        return cast(PageToken, {**page, **self._window(previous, response, stream_slice), "followed": (*followed, key)})
 
     def _window(
         self,
         previous: Mapping[str, Any],
         response: requests.Response | None = None,
         stream_slice: StreamSlice | None = None,
-    ) -> dict[str, Any]:
+    ) -> PageToken:
         """What a token keeps on every page of the window: its `from` when LivePerson keeps less history (the
         requester sent the first request again from later), and its `to` when a 202 cut it short."""
-        window = {bound: previous[bound] for bound in ("from", "to") if previous.get(bound)}
+        window = cast(PageToken, {bound: previous[bound] for bound in ("from", "to") if previous.get(bound)})
         sent_from = asked_query(response).get("from") if response is not None else None
         if sent_from and stream_slice and sent_from != stream_slice.get("start_time"):
             window["from"] = sent_from
@@ -129,7 +138,7 @@ class NextPageKeyPaginationStrategy(PaginationStrategy):
 
     def _finished_part_of_window(
         self, response: requests.Response, previous: Mapping[str, Any], stream_slice: StreamSlice | None
-    ) -> Mapping[str, Any] | None:
+    ) -> PageToken | None:
         if not stream_slice or "start_time" not in stream_slice:
             return None
         start, asked_to = stream_slice["start_time"], previous.get("to") or stream_slice["end_time"]
@@ -200,7 +209,7 @@ class NextReferencePaginationStrategy(NextPageKeyPaginationStrategy):
         last_page_token_value: Any | None = None,
         page_size_override: int | None = None,
         stream_slice: StreamSlice | None = None,
-    ) -> Mapping[str, Any] | None:
+    ) -> PageToken | None:
         body = response_body(response)
         link = next_reference(body)
         if not link or not body.get("stateChanges"):
@@ -211,4 +220,4 @@ class NextReferencePaginationStrategy(NextPageKeyPaginationStrategy):
                 message=f"{self._stream}: LivePerson's next-page link has no usable offset ({link}).",
                 failure_type=FailureType.system_error,
             )
-        return {**page, **self._window(last_page_token_value or {}, response, stream_slice)}
+        return cast(PageToken, {**page, **self._window(last_page_token_value or {}, response, stream_slice)})

@@ -10,12 +10,13 @@ from dataclasses import InitVar, dataclass
 from typing import Any
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from isodate import parse_duration
 
-from source_interval_metrics.interval_grid import CURSOR_FIELD, floor, last_finished, parse, rfc3339
+from source_interval_metrics.interval_grid import CURSOR_FIELD, floor, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
 
@@ -25,10 +26,11 @@ class SavedCursorStateMigration(StateMigration):
     """A saved `cursor_field` in any RFC 3339 form, written as the cursor writes it; one later than the latest moment
     there is to read (the last finished interval, or now) is moved back to it, with a WARN. On the interval grid it is
     moved so that it less the lookback window is an interval boundary (rounding down). State migrations in the CDK
-    are custom components only."""
+    are custom components only. `cursor_end`: the cursor's `end_datetime`, as the manifest says it (the one owner)."""
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
+    cursor_end: str
     cursor_field: str = CURSOR_FIELD
     on_interval_grid: bool = True
 
@@ -51,8 +53,10 @@ class SavedCursorStateMigration(StateMigration):
             ) from None
 
     def _latest(self) -> dt.datetime:
-        now = dt.datetime.now(dt.UTC)
-        return last_finished(now, int(self.config["interval_duration"])) if self.on_interval_grid else now
+        """The start of the last finished interval (on the grid), else the end of the last window: now."""
+        end = parse(str(InterpolatedString.create(self.cursor_end, parameters={}).eval(self.config)))
+        end += dt.timedelta(seconds=1)  # windows end a second before a boundary, or before now
+        return end - dt.timedelta(minutes=int(self.config["interval_duration"])) if self.on_interval_grid else end
 
     def _as_written(self, saved: dt.datetime) -> str:
         if not self.on_interval_grid:

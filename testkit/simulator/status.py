@@ -13,7 +13,7 @@ import random
 from functools import lru_cache, partial
 from typing import Any
 
-from integration_tests.simulator.data import DAY, _seed, agents
+from testkit.simulator.data import DAY, _seed, agents
 
 REASONS = {1: "Lunch", 2: "Training", 3: "Coaching", 4: "Meeting", 5: "Technical issue"}
 SHIFT_STARTS = {11: 7, 12: 12, 13: 21}  # agent group -> usual login hour (UTC)

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from integration_tests.simulator import data, status_api
-from integration_tests.simulator.server import (
+from testkit.simulator import data, status_api
+from testkit.simulator.server import (
     FAULT_ANSWERS,
     MAX_WINDOW,
     RETENTION,
@@ -24,7 +24,7 @@ from integration_tests.simulator.server import (
 )
 
 if TYPE_CHECKING:
-    from integration_tests.simulator.server import Settings, Simulator
+    from testkit.simulator.server import Settings, Simulator
 
 DOMAIN_ONE = re.compile(r"^/api/account/([^/]+)/service/([^/]+)/baseURI\.json$")
 DOMAIN_ALL = re.compile(r"^/api/account/([^/]+)/service/baseURI\.json$")

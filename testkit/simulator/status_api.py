@@ -7,11 +7,11 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from integration_tests.simulator.data import DAY, rfc3339
-from integration_tests.simulator.status import changes_between, millis_of
+from testkit.simulator.data import DAY, rfc3339
+from testkit.simulator.status import changes_between, millis_of
 
 if TYPE_CHECKING:
-    from integration_tests.simulator.server import Settings, Simulator
+    from testkit.simulator.server import Settings, Simulator
 
 PATH = "/api/v2/account/{account}/status-changes"
 MONTH = 31 * DAY

@@ -1,4 +1,4 @@
-"""`python -m integration_tests.simulator [--port N] [--settings JSON]`: serve the simulator until interrupted."""
+"""`python -m testkit.simulator [--port N] [--settings JSON]`: serve the simulator until interrupted."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import signal
 import threading
 
-from integration_tests.simulator import Settings, Simulator
+from testkit.simulator import Settings, Simulator
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
-from integration_tests.simulator import data, status
+from testkit.simulator import data, status
 
 API_PATH = "/api/account/{account}/interval-metrics"
 RETENTION = 14 * data.DAY
@@ -236,7 +236,7 @@ class Simulator:
 
 
 def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
-    from integration_tests.simulator.routes import Routes
+    from testkit.simulator.routes import Routes
 
     class Handler(Routes, BaseHTTPRequestHandler):
         sim = simulator

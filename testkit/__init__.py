@@ -1,0 +1,1 @@
+"""What both test trees, the demo and the bench share: the LivePerson simulator and the streams' schemas."""
