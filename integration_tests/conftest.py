@@ -29,6 +29,7 @@ STREAMS = {
     if "grouping" in stream.get("$parameters", {})
 }
 STATUS = "agent_status_changes"
+ROSTER = ["users", "skills", "agent_groups", "profiles", "agent_status_reasons"]
 # Combined groupings, as a user may write them, and the streams they give (the simulator groups by any combination).
 EXTRA_GROUPINGS = ["agent, skill", "agent,agentGroup", "conversation,skill"]
 COMBINED = {
@@ -333,5 +334,5 @@ def assert_answers_spec_and_discover(command: list[str], tmp_path: Path, env: di
         },
     )
     (catalog,) = [m["catalog"] for m in messages("discover", "--config", config) if m["type"] == "CATALOG"]
-    assert {stream["name"] for stream in catalog["streams"]} == {*STREAMS, STATUS}
+    assert {stream["name"] for stream in catalog["streams"]} == {*STREAMS, STATUS, *ROSTER}
     assert all(stream["json_schema"]["properties"]["accountId"] for stream in catalog["streams"])

@@ -51,19 +51,14 @@ def forget() -> None:
         _cache.clear()
 
 
-def agent_activity_url(config: Mapping[str, Any]) -> str:
-    """The base URL of the account's Agent Activity API: `domain`, else the Domain API's answer."""
-    if config.get("domain"):
-        return base_url(config["domain"], "https")
-    return lookup(config["domain_api_url"], str(config["account_id"]), AGENT_ACTIVITY)
-
-
-def sentinel_url(config: Mapping[str, Any]) -> str:
-    """The base URL of the account's Sentinel (OAuth 2.0 tokens): the Domain API's answer, or, for a `domain` given as
-    a URL while the Domain API is LivePerson's own, that URL (a test server serving every service)."""
-    if "://" in (config.get("domain") or "") and config["domain_api_url"] == DEFAULT_DOMAIN_API:
-        return base_url(config["domain"], "https")
-    return lookup(config["domain_api_url"], str(config["account_id"]), SENTINEL)
+def service_url(config: Mapping[str, Any], service: str) -> str:
+    """The base URL of the account's `service` (a requester's, as the manifest names it): for the Agent Activity API
+    `domain` where given; for any service a `domain` given as a URL while the Domain API is LivePerson's own (a test
+    server serving every service); else the Domain API's answer."""
+    domain = config.get("domain") or ""
+    if domain and (service == AGENT_ACTIVITY or ("://" in domain and config["domain_api_url"] == DEFAULT_DOMAIN_API)):
+        return base_url(domain, "https")
+    return lookup(config["domain_api_url"], str(config["account_id"]), service)
 
 
 def _ask_domain_api(api: str, account: str, service: str) -> str:

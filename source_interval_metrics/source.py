@@ -29,7 +29,6 @@ from source_interval_metrics import inputs, interval_grid, retention, service_ho
 from source_interval_metrics import manifest as packaged
 
 STATUS_STREAM = "agent_status_changes"
-CHECKED = {"skill_interval_metrics": "interval metrics", STATUS_STREAM: "agent status changes"}
 # The CDK's words when a fresh OAuth token is refused too; ours say what to check.
 CDK_REFUSED_TOKEN = "Refreshed OAuth access token is rejected by the API."
 REFUSED_TOKEN = (
@@ -102,12 +101,12 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         return None
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Find the hosts, sign in, and read one entry of the last hour of each stream the manifest's `check` names: a
-        failure names the step and what to do. Interval metrics must be readable; where agent status changes are not
-        (an account may lack that permission), the check succeeds and says so."""
+        """Find the hosts, sign in, and read each stream the manifest's `check` names (one entry of the last hour, for
+        the Agent Activity API): a failure names the step and what to do. The first, interval metrics, must be
+        readable; where another is not (its method needs a permission of its own), the check succeeds and says so."""
         try:
-            service_hosts.agent_activity_url(self._config)
-            service_hosts.sentinel_url(self._config)
+            service_hosts.service_url(self._config, service_hosts.AGENT_ACTIVITY)
+            service_hosts.service_url(self._config, service_hosts.SENTINEL)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(
                 status=Status.FAILED, message=f"Finding the account's hosts failed: {error.message}"
@@ -119,15 +118,15 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
             next(iter(requesters.values())).get_authenticator().get_auth_header()
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=f"Signing in failed: {error.message}")
-        unreadable = []
+        unreadable: list[str] = []
         for name, requester in requesters.items():
             try:
                 self._read_the_last_hour(requester, name)
             except AirbyteTracedException as error:
                 said = _actionable(error.message, self._access_help(name))
-                if name != STATUS_STREAM:
+                if not unreadable and name == next(iter(requesters)):
                     return AirbyteConnectionStatus(
-                        status=Status.FAILED, message=f"Reading {CHECKED[name]} failed: {said}"
+                        status=Status.FAILED, message=f"Reading interval metrics failed: {said}"
                     )
                 unreadable.append(f"{name} cannot be read: {said}")
         return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=" ".join(unreadable) or None)

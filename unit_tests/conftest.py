@@ -13,6 +13,7 @@ from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from airbyte_cdk.test.mock_http.request import ANY_QUERY_PARAMS
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_interval_metrics import SourceIntervalMetrics, service_hosts
@@ -187,6 +188,30 @@ def mock_sign_in(http_mocker: HttpMocker, tokens: list[HttpResponse] | None = No
         token, tokens or HttpResponse(json.dumps({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}))
     )
     return [*mocked, token]
+
+
+ROSTER_METHODS = (
+    "le-users/users",
+    "le-users/skills",
+    "le-users/agentGroups",
+    "le-users/profiles",
+    "le-agents/status-reasons",
+)
+ACCOUNT_CONFIG_HOST = "va.ac.liveperson.net"
+
+
+def mock_roster(http_mocker: HttpMocker, answers: dict[str, HttpResponse] | None = None) -> None:
+    """The accountConfigReadOnly host, and each get-all method's answer (an empty list, unless `answers` says else)."""
+    lookup = HttpRequest(
+        f"{DOMAIN_API}/api/account/{ACCOUNT}/service/accountConfigReadOnly/baseURI.json",
+        query_params={"version": "1.0"},
+    )
+    http_mocker.get(lookup, HttpResponse(json.dumps({"baseURI": ACCOUNT_CONFIG_HOST})))
+    for method in ROSTER_METHODS:
+        request = HttpRequest(
+            f"https://{ACCOUNT_CONFIG_HOST}/api/account/{ACCOUNT}/configuration/{method}", query_params=ANY_QUERY_PARAMS
+        )
+        http_mocker.get(request, (answers or {}).get(method, HttpResponse("[]")))
 
 
 class VerifiedHttpMocker(HttpMocker):

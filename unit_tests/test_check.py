@@ -1,5 +1,5 @@
 """`check`: find the hosts, sign in, read one entry of the last completed hour of interval metrics and of status
-changes; a failure names the step, and status changes that cannot be read are said, not failed."""
+changes, and the roster; a failure names the step, and other streams that cannot be read are said, not failed."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from unit_tests.conftest import (
     VerifiedHttpMocker,
     config,
     metrics_request,
+    mock_roster,
     mock_sign_in,
     page,
     status_page,
@@ -40,6 +41,7 @@ def test_check_reads_one_entry_of_the_last_completed_hour() -> None:
         mock_sign_in(http_mocker)
         http_mocker.get(metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"), page([]))
         http_mocker.get(LAST_HOUR_OF_CHANGES, status_page([]))
+        mock_roster(http_mocker)
         assert check(config()) == (Status.SUCCEEDED, None)
 
 
@@ -49,12 +51,16 @@ def test_check_succeeds_and_says_so_when_status_changes_need_a_permission_the_ke
         mock_sign_in(http_mocker)
         http_mocker.get(metrics_request(SKILL, "2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", pageSize="1"), page([]))
         http_mocker.get(LAST_HOUR_OF_CHANGES, status_page([], status=403))
+        mock_roster(http_mocker, {"le-users/users": HttpResponse('{"message": "Forbidden"}', 403)})
         status, message = check(config())
     assert status == Status.SUCCEEDED
     assert message == (
         "agent_status_changes cannot be read: LivePerson denied access to account 123456 (HTTP 403: no message). "
         "Reading agent status changes needs the Data > Workforce Management > Agent Status Changes permission: add "
-        "it to the OAuth 2.0 application in the Management Console. The other streams sync without it."
+        "it to the OAuth 2.0 application in the Management Console. The other streams sync without it. "
+        "users cannot be read: LivePerson did not let the application read users (HTTP 401 or 403: Forbidden). "
+        "Reading users needs the users.external scope (Administration > Users): add it to the OAuth 2.0 application "
+        "in the Management Console. The other streams sync without it."
     )
 
 
@@ -113,4 +119,5 @@ def test_check_succeeds_when_liveperson_refuses_only_a_metric_for_the_grouping(h
     without_closed = STREAMS[SKILL][1].replace(",closedConversations", "")
     http_mocker.get(metrics_request(*last_hour, pageSize="1", metrics=without_closed), page([]))
     http_mocker.get(LAST_HOUR_OF_CHANGES, status_page([]))
+    mock_roster(http_mocker)
     assert check(config()) == (Status.SUCCEEDED, None)

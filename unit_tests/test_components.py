@@ -13,7 +13,11 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy
-from source_interval_metrics.components.records import IntervalRecordExtractor, IntervalStartInWindowRecordFilter
+from source_interval_metrics.components.records import (
+    IntervalRecordExtractor,
+    IntervalStartInWindowRecordFilter,
+    TypedFieldsTransformation,
+)
 from source_interval_metrics.components.state import SavedCursorStateMigration
 from source_interval_metrics.interval_grid import to_rfc3339
 from source_interval_metrics.manifest import manifest
@@ -213,3 +217,33 @@ def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
         migration.should_migrate({"intervalStart": "yesterday"})
     assert raised.value.failure_type == FailureType.config_error
     assert "yesterday" in (raised.value.message or "")
+
+
+def test_typed_fields_are_integers_and_booleans_wherever_they_sit_and_other_values_stay() -> None:
+    typed = TypedFieldsTransformation(
+        parameters={},
+        integers=["id", "skillIds", "managerOf.agentGroupId", "memberOf.agentGroupId"],
+        booleans=["deleted"],
+    )
+    record = {
+        "id": "4001",
+        "skillIds": ["101", 102],
+        "managerOf": [{"agentGroupId": "11", "assignmentDate": "2025-06-25 11:36:45"}],
+        "memberOf": [{"agentGroupId": "12"}],
+        "deleted": "TRUE",
+        "employeeId": "00042",
+        "loginName": "ana",
+    }
+    typed.transform(record)
+    assert record == {
+        "id": 4001,
+        "skillIds": [101, 102],
+        "managerOf": [{"agentGroupId": 11, "assignmentDate": "2025-06-25 11:36:45"}],
+        "memberOf": [{"agentGroupId": 12}],
+        "deleted": True,
+        "employeeId": "00042",  # not an id LivePerson counts with: kept as text
+        "loginName": "ana",
+    }
+    absent = {"id": 7}
+    typed.transform(absent)
+    assert absent == {"id": 7}

@@ -23,6 +23,7 @@ from source_interval_metrics import config as config_rules
 from source_interval_metrics.manifest import connection_specification, manifest
 from unit_tests.conftest import config
 
+ROSTER = ["users", "skills", "agent_groups", "profiles", "agent_status_reasons"]
 PRIMARY_KEYS = {
     "skill_interval_metrics": "skillId",
     "agent_group_interval_metrics": "agentGroupId",
@@ -35,7 +36,7 @@ def test_a_source_built_for_one_stream_s_read_still_discovers_every_stream() -> 
     cfg = config()
     one_stream = CatalogBuilder().with_stream("skill_interval_metrics", SyncMode.full_refresh).build()
     streams = {s.name for s in discover(SourceIntervalMetrics(one_stream, cfg, None), cfg).catalog.catalog.streams}
-    assert streams == {*PRIMARY_KEYS, "agent_status_changes"}
+    assert streams == {*PRIMARY_KEYS, "agent_status_changes", *ROSTER}
 
 
 def test_the_cdk_builds_the_source_once_for_a_verb(
@@ -61,7 +62,7 @@ def test_the_cdk_builds_the_source_once_for_a_verb(
 def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
     cfg = config()
     streams = {s.name: s for s in discover(SourceIntervalMetrics(None, cfg, None), cfg).catalog.catalog.streams}
-    assert set(streams) == {*PRIMARY_KEYS, "agent_status_changes"}
+    assert set(streams) == {*PRIMARY_KEYS, "agent_status_changes", *ROSTER}
     changes = streams["agent_status_changes"]
     assert changes.source_defined_primary_key == [
         ["accountId"],
@@ -73,6 +74,10 @@ def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
     ]
     assert (changes.source_defined_cursor, changes.default_cursor_field) == (True, ["time"])
     assert set(changes.supported_sync_modes) == {SyncMode.full_refresh, SyncMode.incremental}
+    for name in ROSTER:  # a snapshot: full refresh only
+        roster = streams[name]
+        assert roster.source_defined_primary_key == [["accountId"], ["id"]]
+        assert roster.supported_sync_modes == [SyncMode.full_refresh] and not roster.source_defined_cursor
     for name, dimension in PRIMARY_KEYS.items():
         stream = streams[name]
         assert stream.source_defined_primary_key == [

@@ -28,8 +28,8 @@ def test_hosts_are_discovered_and_reached_over_the_domain_api_scheme() -> None:
         http_mocker.get(domain_request("agentActivityDomain", api), answer("agentActivityDomain", "127.0.0.1:8123"))
         http_mocker.get(domain_request("sentinel", api), answer("sentinel", "127.0.0.1:8124"))
         given = {**config(), "domain_api_url": api}
-        assert service_hosts.agent_activity_url(given) == "http://127.0.0.1:8123"
-        assert service_hosts.sentinel_url(given) == "http://127.0.0.1:8124"
+        assert service_hosts.service_url(given, service_hosts.AGENT_ACTIVITY) == "http://127.0.0.1:8123"
+        assert service_hosts.service_url(given, service_hosts.SENTINEL) == "http://127.0.0.1:8124"
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,12 @@ def test_hosts_are_discovered_and_reached_over_the_domain_api_scheme() -> None:
 )
 def test_a_configured_domain_is_used_as_is_without_a_lookup(domain: str, url: str) -> None:
     with VerifiedHttpMocker():
-        assert service_hosts.agent_activity_url({**config(), "domain": domain, "domain_api_url": DOMAIN_API}) == url
+        assert (
+            service_hosts.service_url(
+                {**config(), "domain": domain, "domain_api_url": DOMAIN_API}, service_hosts.AGENT_ACTIVITY
+            )
+            == url
+        )
 
 
 def test_lookups_are_cached() -> None:
@@ -88,12 +93,16 @@ def test_a_domain_given_as_a_url_serves_the_token_too_unless_the_domain_api_is_s
     local = "http://127.0.0.1:8080"
     with VerifiedHttpMocker():
         given = {**config(), "domain": local, "domain_api_url": DOMAIN_API}
-        assert service_hosts.agent_activity_url(given) == service_hosts.sentinel_url(given) == local
+        assert (
+            service_hosts.service_url(given, service_hosts.AGENT_ACTIVITY)
+            == service_hosts.service_url(given, service_hosts.SENTINEL)
+            == local
+        )
     with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(domain_request("sentinel", local), answer("sentinel", "127.0.0.1:9090"))
-        assert service_hosts.sentinel_url({**config(), "domain": local, "domain_api_url": local}) == (
-            "http://127.0.0.1:9090"
-        )
+        assert service_hosts.service_url(
+            {**config(), "domain": local, "domain_api_url": local}, service_hosts.SENTINEL
+        ) == ("http://127.0.0.1:9090")
 
 
 def test_a_mocked_answer_left_unused_fails_the_test() -> None:

@@ -57,7 +57,9 @@ class SentinelOAuthAuthenticator(DeclarativeOauth2Authenticator):
 
     def get_token_refresh_endpoint(self) -> str:
         """The manifest's path on the account's Sentinel host, found when the first token is asked for."""
-        return service_hosts.sentinel_url(self.config) + str(super().get_token_refresh_endpoint())
+        return service_hosts.service_url(self.config, service_hosts.SENTINEL) + str(
+            super().get_token_refresh_endpoint()
+        )
 
     @property
     def auth_header(self) -> str:

@@ -1,18 +1,19 @@
 """From LivePerson's answers to the contract's records: one flat record per interval entry, kept if it starts in the
-window; one record per status change, kept once if it happened in the window."""
+window; one record per status change, kept once if it happened in the window; roster fields typed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import InitVar, dataclass
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import requests
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_interval_metrics.components.answer import response_body
@@ -29,6 +30,13 @@ COUNTS = frozenset(
         "closedConversations",
     }
 )
+
+
+def as_boolean(value: Any) -> Any:
+    """A flag sent as "true" or "false" is the boolean it is."""
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
 
 
 def as_integer(value: Any) -> Any:
@@ -209,3 +217,37 @@ class StatusChangesInWindowRecordFilter(RecordFilter):
                     continue
                 seen.add(key)
             yield record
+
+
+@dataclass
+class TypedFieldsTransformation(RecordTransformation):
+    """Ids and counts as integers and flags as booleans where LivePerson sends them as strings. Each of `integers` and
+    `booleans` is a path such as `skillIds` or `managerOf.agentGroupId`: a list on the way is typed entry by entry."""
+
+    parameters: InitVar[Mapping[str, Any]]
+    integers: list[str] = field(default_factory=list)
+    booleans: list[str] = field(default_factory=list)
+
+    def transform(
+        self,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> None:
+        for paths, typed in ((self.integers, as_integer), (self.booleans, as_boolean)):
+            for path in paths:
+                _typed_at(record, path.split("."), typed)
+
+
+def _typed_at(value: Any, path: list[str], typed: Callable[[Any], Any]) -> None:
+    if isinstance(value, list):
+        for entry in value:
+            _typed_at(entry, path, typed)
+    elif isinstance(value, dict) and path[0] in value:
+        if len(path) > 1:
+            _typed_at(value[path[0]], path[1:], typed)
+        elif isinstance(value[path[0]], list):
+            value[path[0]] = [typed(entry) for entry in value[path[0]]]
+        else:
+            value[path[0]] = typed(value[path[0]])

@@ -62,15 +62,13 @@ class RefusedRequest(AirbyteTracedException):
 
 
 @dataclass
-class AgentActivityRequester(HttpRequester):
-    """The manifest's HttpRequester at the account's Agent Activity host, which sends a request again at once without
-    a metric LivePerson refuses (left out for the rest of the sync, one WARN), with the largest page size a 400 names,
-    or from the oldest moment LivePerson keeps when it refuses `from` as too old (a WARN names what is lost; older
-    windows are not asked). It takes `request_parameters` and `request_headers` itself (the CDK hands a custom
-    requester only the fields it declares). `$parameters`: `records_named`, `documented_history` (empty when a refusal
-    is no surprise) and `history_step_minutes` (the search's step; else the interval length)."""
+class LivePersonRequester(HttpRequester):
+    """The manifest's HttpRequester at the account's host for its `service` (the Domain API's name: the config's
+    `domain` for the Agent Activity API, else the Domain API's answer). It takes `request_parameters` and
+    `request_headers` itself (the CDK hands a custom requester only the fields it declares)."""
 
     parameters: InitVar[Mapping[str, Any]]
+    service: str = service_hosts.AGENT_ACTIVITY
     request_parameters: Mapping[str, str] = field(default_factory=dict)
     request_headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -82,6 +80,27 @@ class AgentActivityRequester(HttpRequester):
             parameters=parameters,
         )
         super().__post_init__(parameters)
+
+    def get_url_base(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> str:
+        return service_hosts.service_url(self.config, self.service)
+
+
+@dataclass
+class AgentActivityRequester(LivePersonRequester):
+    """The Agent Activity API's requester, which sends a request again at once without a metric LivePerson refuses
+    (left out for the rest of the sync, one WARN), and explains any other 400 by asking again: with a smaller page
+    size, or from the oldest moment LivePerson keeps (a WARN names what is lost; older windows are not asked).
+    `$parameters`: `records_named`, `documented_history` (empty when a refusal is no surprise) and
+    `history_step_minutes` (the search's step; else the interval length)."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
         self._refused: dict[str, str] = {}  # metric -> LivePerson's reason, for this stream, for the whole sync
         self._largest_limit: int | None = None
         self._refused_before: dt.datetime | None = None  # the latest `from` LivePerson refused as too old
@@ -92,15 +111,6 @@ class AgentActivityRequester(HttpRequester):
         self._lock = threading.Lock()
         self._probing = threading.Lock()
         self._learned = 0  # how many times a probe has learned a page size or the oldest `from`
-
-    def get_url_base(
-        self,
-        *,
-        stream_state: StreamState | None = None,
-        stream_slice: StreamSlice | None = None,
-        next_page_token: Mapping[str, Any] | None = None,
-    ) -> str:
-        return service_hosts.agent_activity_url(self.config)
 
     def get_request_params(
         self,

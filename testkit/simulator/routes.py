@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from testkit.simulator import data, status_api
+from testkit.simulator import data, roster, status_api
 from testkit.simulator.server import (
     FAULT_ANSWERS,
     MAX_WINDOW,
@@ -30,6 +30,7 @@ DOMAIN_ONE = re.compile(r"^/api/account/([^/]+)/service/([^/]+)/baseURI\.json$")
 DOMAIN_ALL = re.compile(r"^/api/account/([^/]+)/service/baseURI\.json$")
 METRICS = re.compile(r"^/api/account/([^/]+)/interval-metrics$")
 STATUS_CHANGES = re.compile(r"^/api/v2/account/([^/]+)/status-changes$")
+ROSTER = re.compile(r"^/api/account/([^/]+)/configuration/(le-users/[A-Za-z]+|le-agents/status-reasons)$")
 TOKEN = re.compile(r"^/sentinel/api/v2/account/([^/]+)/app/token$")
 DURATIONS = (15, 30, 60, 1440)
 
@@ -83,6 +84,8 @@ class Routes(BaseHTTPRequestHandler):
                 if self._under_way:  # a handler failed before answering: the request is no longer under way
                     self._under_way = False
                     self.sim.under_way(-1)
+        if match := ROSTER.match(path):
+            return self._roster(match.group(1), match.group(2))
         if match := DOMAIN_ONE.match(path):
             return self._domain(match.group(1), match.group(2))
         if match := DOMAIN_ALL.match(path):
@@ -170,6 +173,25 @@ class Routes(BaseHTTPRequestHandler):
         query = self._query()
         self.sim.status_requests.append(query)
         self._send(*status_api.answer(self.sim, account, query, self.headers.get("Host", self.sim.host)))
+
+    def _roster(self, account: str, method: str) -> None:
+        s = self.sim.settings
+        kind = roster.KINDS.get(method)
+        self.sim.count(f"roster:{kind}")
+        query = self._query()
+        self.sim.roster_requests.append((str(kind), query))
+        problem = self.sim.authorized(
+            "GET", f"http://{self.headers.get('Host', self.sim.host)}{self.path}", dict(self.headers)
+        )
+        if problem:
+            return self._send(401, {"message": f"Unauthorized: {problem}"})
+        if account != s.account:
+            return self._send(403, {"message": f"Invalid Account id {account}"})
+        if kind is None:
+            return self._send(404, {"message": f"No such method {method}"})
+        if kind in s.roster_denied:
+            return self._send(s.roster_denial, {"message": f"Forbidden: the application may not read {method}"})
+        self._send(200, roster.answer(kind, query, account, s), {"ac-revision": "42"})
 
     def _refused_before_answering(self, account: str, denied: str | None = None) -> bool:
         """After the settings' latency, whether the request was answered already: unsigned (401), for another account

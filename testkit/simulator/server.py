@@ -42,7 +42,7 @@ class Settings:
     account: str = "123456"
     client_id: str = "sim-client-id"
     client_secret: str = "sim-client-secret"
-    services: tuple[str, ...] = ("agentActivityDomain", "sentinel")
+    services: tuple[str, ...] = ("agentActivityDomain", "sentinel", "accountConfigReadOnly")
     token_ttl: int = 3600
     has_permission: bool = True
     conversations_per_day: int = 400
@@ -91,6 +91,14 @@ class Settings:
     status_reason_form: str = "zero"  # no reason as 0 and ""; "minus_one": -1 and null; "absent": no fields
     status_millis_as: str = "string"  # the timeframe's `*L` as strings or numbers
     status_late_seconds: int = 0  # every fifth change shows up only this long after it happened
+    # The roster (Account Configuration API); where its pages disagree, one setting per form (roster.py):
+    roster_values: str = "typed"  # "strings": ids, counts and booleans as strings, nested ones too
+    roster_member_of: str = "object"  # "list": a one-element list
+    roster_reason_text: str = "text"  # "name": a status reason's text sent as `name`
+    roster_state_case: str = "title"  # a status reason's state as "Away"; "upper", "lower"
+    roster_denied: tuple[str, ...] = ()  # roster streams the application may not read ("users": no users.external)
+    roster_denial: int = 403  # how they are refused: 403, or 401
+    roster_extra_users: int = 0  # more agents, for a large account
 
 
 class Simulator:
@@ -101,6 +109,7 @@ class Simulator:
         self.stats: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
         self.status_requests: list[dict[str, Any]] = []
+        self.roster_requests: list[tuple[str, dict[str, str]]] = []  # (kind, query) of each roster request
         self._tokens: dict[str, float] = {}
         self.issued_tokens: list[str] = []
         self._lock = threading.Lock()
