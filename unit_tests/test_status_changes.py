@@ -143,10 +143,8 @@ def test_a_too_large_limit_is_learned_once_for_the_rest_of_the_sync(http_mocker:
     mock_sign_in(http_mocker)
     refusal = {"message": "Bad Request", "causes": ["limit: must be less than or equal to 1000"]}
     first, second = ("2026-10-26T00:00:00Z", "2026-11-23T00:00:00Z"), ("2026-11-23T00:00:00Z", TODAY[1])
-    http_mocker.get(status_request(*first), HttpResponse(json.dumps(refusal), 400))
     for limit in ("20000", "5000"):
-        http_mocker.get(status_request(*RECENT, limit=limit), HttpResponse(json.dumps(refusal), 400))
-    http_mocker.get(status_request(*RECENT, limit="1000"), status_page([]))
+        http_mocker.get(status_request(*first, limit=limit), HttpResponse(json.dumps(refusal), 400))
     http_mocker.get(status_request(*first, limit="1000"), status_page([change("2026-11-01T08:00:00.000Z")]))
     http_mocker.get(status_request(*second, limit="1000"), status_page([change("2026-11-24T08:00:00.000Z")]))
     output = read_streams(config(start_date=first[0], num_workers=1), STATUS, sync_mode=SyncMode.full_refresh)
@@ -158,13 +156,14 @@ def test_a_start_older_than_liveperson_keeps_starts_at_the_oldest_it_accepts_and
     http_mocker: HttpMocker,
 ) -> None:
     """Windows of 28 days from 2026-09-01; LivePerson keeps 30 days, from 2026-10-26T10:07:30Z, and says only "Bad
-    Request". It takes the recent window, so the refusals are about age: the first window's latest hour is refused
-    too (the window is gone), the second's is taken, and halving finds 11:00 in ten more requests. The window after is
-    whole, and nothing older is asked again."""
+    Request". No smaller page mends the first window (four requests, once a sync); LivePerson takes the recent window,
+    so the refusals are about age: the first window's latest hour is refused too (the window is gone), the second's is
+    taken, and halving finds 11:00 in ten more requests. The window after is whole, nothing older is asked again."""
     mock_sign_in(http_mocker)
     refusal = HttpResponse(json.dumps({"message": "Bad Request"}), 400)
     first, second = ("2026-09-01T00:00:00Z", "2026-09-29T00:00:00Z"), ("2026-09-29T00:00:00Z", "2026-10-27T00:00:00Z")
-    http_mocker.get(status_request(*first), refusal)
+    for limit in ("20000", "5000", "1000", "100", "50"):  # no page size mends it: tried on this window only
+        http_mocker.get(status_request(*first, limit=limit), refusal)
     http_mocker.get(status_request(*RECENT), [status_page([]), status_page([])])
     http_mocker.get(status_request("2026-09-28T23:00:00Z", first[1]), refusal)
     http_mocker.get(status_request(*second), refusal)
@@ -255,6 +254,8 @@ def test_a_saved_time_that_is_no_time_is_a_config_error_saying_how_to_mend_it() 
 @freeze_time(NOW)
 def test_another_400_stops_the_stream_quoting_liveperson_s_causes(http_mocker: HttpMocker) -> None:
     refusal = {"message": "Bad Request", "causes": ["offset: must be greater than or equal to 0"]}
+    for limit in ("5000", "1000", "100", "50"):
+        http_mocker.get(status_request(*TODAY, limit=limit), HttpResponse(json.dumps(refusal), 400))
     for limit in ("20000", "5000", "1000", "100", "50"):
         http_mocker.get(status_request(*RECENT, limit=limit), HttpResponse(json.dumps(refusal), 400))
     output = read_today(http_mocker, HttpResponse(json.dumps(refusal), 400))
@@ -281,17 +282,15 @@ def test_without_a_start_date_it_starts_where_the_interval_streams_do_in_as_many
 
 
 @freeze_time(NOW)
-def test_a_refused_limit_is_met_by_stepping_down_the_documented_sizes_on_a_recent_window(
+def test_a_refused_limit_is_met_by_stepping_down_the_documented_sizes(
     http_mocker: HttpMocker,
 ) -> None:
-    """ "Bad Request" says nothing; the recent window, refused too with 20000 and 5000 but taken with 1000, does: the
-    page size is learned in three more requests, and every request after asks 1000."""
+    """ "Bad Request" says nothing; the window asked again with the documented sizes, refused with 5000 and taken with
+    1000, does: the page size is learned in two more requests, and every request after asks 1000."""
     mock_sign_in(http_mocker)
     refusal = HttpResponse(json.dumps({"message": "Bad Request"}), 400)
     http_mocker.get(status_request(*TODAY), refusal)
-    http_mocker.get(status_request(*RECENT), refusal)
-    http_mocker.get(status_request(*RECENT, limit="5000"), refusal)
-    http_mocker.get(status_request(*RECENT, limit="1000"), status_page([]))
+    http_mocker.get(status_request(*TODAY, limit="5000"), refusal)
     http_mocker.get(status_request(*TODAY, limit="1000"), status_page([change("2026-11-25T08:00:00.000Z")]))
     output = read_streams(config(start_date=TODAY[0]), STATUS, sync_mode=SyncMode.full_refresh)
     assert not output.errors and len(output.records) == 1
@@ -301,8 +300,8 @@ def test_a_refused_limit_is_met_by_stepping_down_the_documented_sizes_on_a_recen
 def test_a_refusal_no_page_size_mends_is_the_user_s_to_fix_quoted_in_full(http_mocker: HttpMocker) -> None:
     mock_sign_in(http_mocker)
     refusal = HttpResponse(json.dumps({"message": "Bad Request", "causes": ["source: unknown"]}), 400)
-    http_mocker.get(status_request(*TODAY), refusal)
-    for limit in ("20000", "5000", "1000", "100", "50"):
+    for limit in ("20000", "5000", "1000", "100", "50"):  # the window, then the recent window, at each size
+        http_mocker.get(status_request(*TODAY, limit=limit), refusal)
         http_mocker.get(status_request(*RECENT, limit=limit), refusal)
     output = read_streams(config(start_date=TODAY[0]), STATUS, sync_mode=SyncMode.full_refresh)
     (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]

@@ -111,6 +111,7 @@ class AgentActivityRequester(LivePersonRequester):
         self._lock = threading.Lock()
         self._probing = threading.Lock()
         self._learned = 0  # how many times a probe has learned a page size or the oldest `from`
+        self._sizes_ruled_out = False  # no smaller page size mended a refused window: not tried on windows again
 
     def get_request_params(
         self,
@@ -185,10 +186,14 @@ class AgentActivityRequester(LivePersonRequester):
         A refusal neither explains is raised, quoted in full."""
         if window is None or "start_time" not in window:
             raise RefusedRequest(refusal)
+        answer = self._with_a_smaller_page(refusal, stream_state, window, next_page_token, **kwargs)
+        if answer is not None:
+            return answer
         recent = self._recent_window(window)
-        answer = self._without_refused_metrics(stream_state, recent, None, **kwargs)
-        if answer is not None and answer.status_code == 400:
-            if not self._learned_a_page_size(refusal, stream_state, recent, **kwargs):
+        taken = self._without_refused_metrics(stream_state, recent, None, **kwargs)
+        if taken is not None and taken.status_code == 400:
+            taken = self._with_a_documented_page_size(refusal, stream_state, recent, **kwargs)
+            if taken is None:
                 raise RefusedRequest(refusal)
             answer = self._without_refused_metrics(stream_state, window, next_page_token, **kwargs)
             if answer is None or answer.status_code != 400:
@@ -201,7 +206,7 @@ class AgentActivityRequester(LivePersonRequester):
                 failure_type=FailureType.transient_error,
             )
         return self._from_the_oldest_kept(
-            refusal, stream_state, window, {(recent["start_time"], recent["end_time"]): answer}, **kwargs
+            refusal, stream_state, window, {(recent["start_time"], recent["end_time"]): taken}, **kwargs
         )
 
     def _recent_window(self, window: StreamSlice) -> StreamSlice:
@@ -214,24 +219,49 @@ class AgentActivityRequester(LivePersonRequester):
             extra_fields=window.extra_fields,
         )
 
-    def _learned_a_page_size(
-        self, refusal: requests.Response, stream_state: StreamState | None, recent: StreamSlice, **kwargs: Any
-    ) -> bool:
-        """Whether a smaller documented `limit` than the refused request asked for is taken on the recent window; the
-        largest that is, is asked for from now on."""
+    def _with_a_smaller_page(
+        self,
+        refusal: requests.Response,
+        stream_state: StreamState | None,
+        window: StreamSlice,
+        next_page_token: Mapping[str, Any] | None,
+        **kwargs: Any,
+    ) -> requests.Response | None:
+        """The answer to the request with the first smaller documented `limit` LivePerson takes (status changes), which
+        is asked for from then on; None when none is taken, and then not tried again this sync (the refusal is about
+        something else, which the recent window tells)."""
+        with self._lock:
+            if self._sizes_ruled_out:
+                return None
+        answer = self._with_a_documented_page_size(refusal, stream_state, window, next_page_token, **kwargs)
+        if answer is None:
+            with self._lock:
+                self._sizes_ruled_out = True
+        return answer
+
+    def _with_a_documented_page_size(
+        self,
+        refusal: requests.Response,
+        stream_state: StreamState | None,
+        window: StreamSlice,
+        next_page_token: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response | None:
+        """The answer for `window` with the largest documented `limit`, smaller than the refused request asked for,
+        that LivePerson takes (asked for from then on); None when it takes none."""
         asked = asked_query(refusal).get("limit", "")
         for size in (size for size in PAGE_SIZES_TO_TRY if asked.isdigit() and size < int(asked)):
             with self._lock:
                 self._largest_limit = size
-            answer = self._without_refused_metrics(stream_state, recent, None, **kwargs)
+            answer = self._without_refused_metrics(stream_state, window, next_page_token, **kwargs)
             if answer is not None and answer.status_code != 400:
                 with self._lock:
                     self._learned += 1
                 logger.info(f"{self.name}: LivePerson takes {size} records a page, not {asked}; asking so.")
-                return True
+                return answer
         with self._lock:
             self._largest_limit = None
-        return False
+        return None
 
     def _step(self) -> dt.timedelta:
         return dt.timedelta(minutes=int(self._step_minutes or self.config["interval_duration"]))
