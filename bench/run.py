@@ -163,6 +163,28 @@ def status_backfill(simulator: SimulatorProcess, config: dict[str, Any], latency
     )
 
 
+def large_roster(simulator: SimulatorProcess, config: dict[str, Any], users: int) -> None:
+    """The `users` stream of an account with `users` agents (one body, one array): time, records a second, peak RSS;
+    against a small account's, so that what a user costs shows apart from start-up."""
+    with tempfile.TemporaryDirectory() as folder:
+        config_path, catalog_path = Path(folder, "config.json"), Path(folder, "catalog.json")
+        config_path.write_text(json.dumps(config))
+        catalog_path.write_text(json.dumps(catalog_of(["users"])))
+        command = [str(CONNECTOR), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
+        runs = {}
+        for extra in (0, users):
+            simulator.update(latency=0.0, roster_extra_users=extra)
+            runs[extra] = measure(command, simulator, counter="roster:users")
+    small, large = runs[0], runs[users]
+    per_user = (large.wall - small.wall) / (large.records - small.records) * 1e6
+    print(
+        f"  {large.records:,} users in {large.wall:.2f} s (cpu {large.cpu:.2f} s, {large.requests} request), peak RSS "
+        f"{large.rss_mb:.1f} MB; {small.records} users in {small.wall:.2f} s, peak RSS {small.rss_mb:.1f} MB: "
+        f"{per_user:.0f} us and {(large.rss_mb - small.rss_mb) * 1024 / (large.records - small.records):.2f} kB "
+        "a user more"
+    )
+
+
 def median(runs: list[Run], field: str) -> float:
     return float(statistics.median(getattr(run, field) for run in runs))
 
@@ -333,6 +355,8 @@ def main() -> None:
         month = {**base, "start_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) - 30 * day))}
         for seconds in (0.0, 0.15):
             status_backfill(simulator, month, seconds)
+        print("\n## the roster of a large account: users, one body of 20,000 agents")
+        large_roster(simulator, base, 20_000)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.answer import api_message
-from source_interval_metrics.components.error_handler import patient_client
+from source_interval_metrics.components.error_handler import ask_patiently
 
 DEFAULT_DOMAIN_API = "https://api.liveperson.net"
 AGENT_ACTIVITY = "agentActivityDomain"
@@ -63,16 +63,7 @@ def service_url(config: Mapping[str, Any], service: str) -> str:
 
 def _ask_domain_api(api: str, account: str, service: str) -> str:
     url = f"{api.rstrip('/')}/api/account/{quote(account)}/service/{quote(service)}/baseURI.json"
-    try:
-        _, response = patient_client("domain_api", TIMEOUT).send_request(
-            "GET", url, request_kwargs={}, params={"version": "1.0"}
-        )
-    except AirbyteTracedException as error:
-        raise AirbyteTracedException(
-            message=f"LivePerson's Domain API at {api} could not be reached or kept failing: {error.message}",
-            internal_message=error.internal_message,
-            failure_type=FailureType.transient_error,
-        ) from None
+    response = ask_patiently(f"LivePerson's Domain API at {api}", "GET", url, TIMEOUT, params={"version": "1.0"})
     if response.status_code in (400, 404):
         raise AirbyteTracedException(
             message=f"LivePerson's Domain API does not know account '{account}' (HTTP {response.status_code}). "

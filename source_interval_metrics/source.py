@@ -65,7 +65,7 @@ def sync_failure(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTra
 
 class SourceIntervalMetrics(YamlDeclarativeSource):
     """LivePerson Interval Metrics: one stream per grouping, one per combined grouping the config asks for (the
-    manifest's `ConditionalStreams`), and agent status changes."""
+    manifest's `ConditionalStreams`), agent status changes, and the roster."""
 
     def __init__(
         self,
@@ -118,13 +118,13 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
             next(iter(requesters.values())).get_authenticator().get_auth_header()
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=f"Signing in failed: {error.message}")
-        unreadable: list[str] = []
+        required, unreadable = next(iter(requesters)), []
         for name, requester in requesters.items():
             try:
                 self._read_the_last_hour(requester, name)
             except AirbyteTracedException as error:
                 said = _actionable(error.message, self._access_help(name))
-                if not unreadable and name == next(iter(requesters)):
+                if name == required:
                     return AirbyteConnectionStatus(
                         status=Status.FAILED, message=f"Reading interval metrics failed: {said}"
                     )

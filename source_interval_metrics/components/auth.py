@@ -17,7 +17,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import service_hosts
 from source_interval_metrics.components.answer import api_message, decoded
-from source_interval_metrics.components.error_handler import patient_client
+from source_interval_metrics.components.error_handler import ask_patiently
 
 RENEW_BEFORE_EXPIRY = 60.0
 DEFAULT_LIFETIME = 3600.0  # when Sentinel does not say
@@ -42,16 +42,9 @@ class SentinelOAuthAuthenticator(DeclarativeOauth2Authenticator):
             shared = self._shared.get(key)
             if shared and shared[1] > ab_datetime_now() and shared[0] != self._token_in_use():
                 return shared
-            try:
-                _, answer = patient_client("sentinel", TOKEN_TIMEOUT).send_request(
-                    "POST", url, request_kwargs={}, data=self.build_refresh_request_body()
-                )
-            except AirbyteTracedException as error:
-                raise AirbyteTracedException(
-                    message=f"LivePerson's Sentinel could not be reached or kept failing: {error.message}",
-                    internal_message=error.internal_message,
-                    failure_type=FailureType.transient_error,
-                ) from None
+            answer = ask_patiently(
+                "LivePerson's Sentinel", "POST", url, TOKEN_TIMEOUT, data=self.build_refresh_request_body()
+            )
             self._shared[key] = self._token_of(answer)
             return self._shared[key]
 

@@ -151,9 +151,10 @@ def _retry_after(response: requests.Response) -> float:
         return 1.0
 
 
-def patient_client(name: str, timeout: tuple[float, float]) -> HttpClient:
-    """The CDK's HTTP client with LivePerson's retry policy, for requests no stream sends (the Domain API, Sentinel):
-    429, 5xx, timeouts and dropped connections retried as the streams' are; any other answer returned to be read."""
+def ask_patiently(what: str, method: str, url: str, timeout: tuple[float, float], **send: Any) -> requests.Response:
+    """The answer to a request no stream sends (the Domain API, Sentinel), through the CDK's HTTP client with
+    LivePerson's retry policy: 429, 5xx, timeouts and dropped connections retried as the streams' are, any other
+    answer returned to be read; when the retries run out, a transient error naming `what`."""
     backoff = LivePersonBackoffStrategy(config={}, parameters={})
     handler = DefaultErrorHandler(
         config={},
@@ -164,6 +165,16 @@ def patient_client(name: str, timeout: tuple[float, float]) -> HttpClient:
         ],
         backoff_strategies=[backoff],
     )
-    quiet = logging.getLogger(f"airbyte.{name}")
+    quiet = logging.getLogger("airbyte.side_requests")
     quiet.setLevel(logging.INFO)  # the client logs answers in debug, and Sentinel's carry the access token
-    return HttpClient(name=name, logger=quiet, error_handler=handler, backoff_strategy=backoff, request_timeout=timeout)
+    client = HttpClient(
+        name=what, logger=quiet, error_handler=handler, backoff_strategy=backoff, request_timeout=timeout
+    )
+    try:
+        return client.send_request(method, url, request_kwargs={}, **send)[1]
+    except AirbyteTracedException as error:
+        raise AirbyteTracedException(
+            message=f"{what} could not be reached or kept failing: {error.message}",
+            internal_message=error.internal_message,
+            failure_type=FailureType.transient_error,
+        ) from None
