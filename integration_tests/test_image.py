@@ -16,6 +16,7 @@ import pytest
 from integration_tests import image
 from integration_tests.conftest import (
     CLEAN,
+    ROSTER,
     STATUS,
     STREAMS,
     catalog,
@@ -77,7 +78,7 @@ def test_the_image_answers_spec_check_and_discover(connector_image: str, simulat
     assert [m["connectionStatus"]["status"] for m in checked if m["type"] == "CONNECTION_STATUS"] == ["SUCCEEDED"]
     code, discovered = run_image(connector_image, tmp_path, "discover", "--config", config)
     (found,) = [m["catalog"] for m in discovered if m["type"] == "CATALOG"]
-    assert code == 0 and {stream["name"] for stream in found["streams"]} == {*STREAMS, STATUS}
+    assert code == 0 and {stream["name"] for stream in found["streams"]} == {*STREAMS, STATUS, *ROSTER}
 
 
 def test_the_image_reads_every_stream_then_incrementally_exactly(
