@@ -27,10 +27,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
 EXTRA_GROUPINGS = ["skill,agent"]  # agent-by-skill intervals, what WFM tools import
 STATUS = "agent_status_changes"
+ROSTER = ["users", "skills", "agent_groups", "profiles", "agent_status_reasons"]
 STREAMS = [
     *(stream["$parameters"]["name"] for stream in manifest()["streams"] if "grouping" in stream.get("$parameters", {})),
     *(groupings.parse(entry).name for entry in EXTRA_GROUPINGS),
     STATUS,
+    *ROSTER,
 ]
 # Time in each state per agent and 15-minute interval, from the status changes alone: a state lasts from its change to
 # the agent's next one (a login and its default state share a millisecond; the last change of an agent still logged
@@ -55,6 +57,26 @@ FROM states s
 JOIN grid g ON g.interval_start < s.state_to AND g.interval_start + INTERVAL '15 minutes' > s.state_from
 GROUP BY s.agent_id, g.interval_start, s.status
 ORDER BY g.interval_start, s.agent_id, s.status
+"""
+
+# The same, each row with the agent's employee id and group, from the roster (the docs page's join).
+TIME_IN_STATE_BY_GROUP = f"""
+WITH seconds AS ({TIME_IN_STATE})
+SELECT s.agent_id, u.employeeid AS employee_id, g.name AS agent_group, s.interval_start, s.status, s.seconds
+FROM seconds s
+JOIN liveperson.users u ON u.id = s.agent_id
+LEFT JOIN liveperson.agent_groups g ON g.id = u.agentgroupid
+ORDER BY s.interval_start, g.name, s.agent_id, s.status
+"""
+# Agents per skill, from the roster: the human agents not deleted, by each skill they take (the docs page's query;
+# `skillIds` lands as JSON in DuckDB through PyAirbyte, as an array elsewhere: unnest it as your warehouse does).
+AGENTS_PER_SKILL = """
+SELECT k.name AS skill, COUNT(*) AS agents
+FROM liveperson.users u, unnest(from_json(u.skillids, '["BIGINT"]')) AS t(skill_id)
+JOIN liveperson.skills k ON k.id = t.skill_id
+WHERE NOT u.deleted AND u.usertypeid = 1
+GROUP BY k.name
+ORDER BY k.name
 """
 
 
@@ -127,10 +149,10 @@ def readable_streams(config: dict[str, Any]) -> list[str]:
     status = statuses[0] if statuses else {"status": "FAILED", "message": done.stderr[-500:]}
     if status["status"] != "SUCCEEDED":
         raise SystemExit(f"make demo: check failed: {status.get('message')}")
-    if f"{STATUS} cannot be read" in (status.get("message") or ""):
-        say(f"{status['message']} The demo goes on without it.")
-        return [stream for stream in STREAMS if stream != STATUS]
-    return STREAMS
+    unreadable = [stream for stream in STREAMS if f"{stream} cannot be read" in (status.get("message") or "")]
+    if unreadable:
+        say(f"{status['message']} The demo goes on without {', '.join(unreadable)}.")
+    return [stream for stream in STREAMS if stream not in unreadable]
 
 
 def summarize(cache: Any, source_name: str, streams: list[str]) -> None:
@@ -139,7 +161,7 @@ def summarize(cache: Any, source_name: str, streams: list[str]) -> None:
     print(f"\n{'stream':36} {'rows':>7}  {'first interval or change':32}  {'last':32}  saved state")
     for stream in streams:
         frame = cache[stream].to_pandas().rename(columns=str.lower)
-        column = "time" if stream == STATUS else "intervalstart"
+        column = {STATUS: "time", **dict.fromkeys(ROSTER, "id")}.get(stream, "intervalstart")  # the roster: its ids
         state = states.get_stream_state(stream, not_found=None)
         blob = state.stream.stream_state if state and state.stream else None
         saved = blob.model_dump() if blob is not None and hasattr(blob, "model_dump") else blob
@@ -196,14 +218,14 @@ def chart(cache: Any, path: Path) -> None:
     plt.close("all")
 
 
-def time_in_state(cache: Any) -> Any:
-    """TIME_IN_STATE run in the DuckDB file (in UTC): seconds per agent, 15-minute interval and state."""
+def time_in_state(cache: Any, query: str = TIME_IN_STATE) -> Any:
+    """A query (TIME_IN_STATE unless said) run in the DuckDB file, in UTC: a data frame."""
     import pandas as pd
     from sqlalchemy import text
 
     with cache.get_sql_engine().connect() as connection:
         connection.execute(text("SET TimeZone = 'UTC'"))
-        return pd.read_sql_query(text(TIME_IN_STATE), connection)
+        return pd.read_sql_query(text(query), connection)
 
 
 def hourly_states(seconds: Any, handled: Any) -> Any:
@@ -276,11 +298,17 @@ def main() -> int:
     picture = args.output / "wfm_per_skill.png"
     chart(cache, picture)
     say(f"Chart: {picture}")
+    if {"users", "skills"} <= set(streams):
+        say("Agents per skill, from the roster")
+        print(time_in_state(cache, AGENTS_PER_SKILL).to_string(index=False), "\n")
     if STATUS not in streams:
         return 0
     seconds = time_in_state(cache)
     say(f"Time in each state per agent and 15-minute interval: {len(seconds)} rows, for example")
     print(seconds.head(6).to_string(index=False), "\n")
+    if {"users", "agent_groups"} <= set(streams):
+        say("The same with each agent's employee id and group, from the roster")
+        print(time_in_state(cache, TIME_IN_STATE_BY_GROUP).head(6).to_string(index=False), "\n")
     states = args.output / "wfm_agent_states.png"
     state_chart(hourly_states(seconds, cache["agent_interval_metrics"].to_pandas()), states)
     say(f"DuckDB file: {cache.db_path}")

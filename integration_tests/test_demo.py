@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from demo.__main__ import STREAMS, TIME_IN_STATE
+from demo.__main__ import AGENTS_PER_SKILL, ROSTER, STREAMS, TIME_IN_STATE, TIME_IN_STATE_BY_GROUP
+from testkit.simulator import Settings, roster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +31,8 @@ def count(db: duckdb.DuckDBPyConnection, query: str) -> int:
 def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -> None:
     done = run_demo(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert len(STREAMS) == 6 and "skill_agent_interval_metrics" in STREAMS  # the four, agent by skill, states
+    # the four groupings, agent by skill, states, and the roster's five
+    assert len(STREAMS) == 11 and "skill_agent_interval_metrics" in STREAMS and set(ROSTER) <= set(STREAMS)
     assert "agent_status_changes" in STREAMS
     for stream in STREAMS:
         assert stream in done.stdout
@@ -46,7 +48,20 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
                 f"select count(*) from (select distinct * exclude (_airbyte_raw_id, "
                 f"_airbyte_extracted_at, _airbyte_meta) from liveperson.{stream})",
             )
-            assert rows > 100 and rows == distinct, stream
+            assert rows > (0 if stream in ROSTER else 100) and rows == distinct, stream
+        # The docs page's roster joins, on the same file: every state has its agent's group; agents per skill are the
+        # simulator's human agents that are not deleted, by each skill they take.
+        db.execute("SET TimeZone = 'UTC'")
+        by_group = db.execute(TIME_IN_STATE_BY_GROUP).fetchall()
+        assert len(by_group) == len(db.execute(TIME_IN_STATE).fetchall()) > 0
+        assert all(row[2] for row in by_group)
+        names = {skill["id"]: skill["name"] for skill in roster.truth(Settings().account, "skills")}
+        expected: dict[str, int] = {}
+        for user in roster.truth(Settings().account, "users"):
+            if not user["deleted"] and user["userTypeId"] == 1:
+                for skill in user["skillIds"]:
+                    expected[names[skill]] = expected.get(names[skill], 0) + 1
+        assert dict(db.execute(AGENTS_PER_SKILL).fetchall()) == expected
 
 
 def test_demo_with_a_half_set_environment_says_which_variables_it_needs(tmp_path: Path) -> None:
