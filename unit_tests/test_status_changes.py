@@ -307,3 +307,34 @@ def test_a_refusal_no_page_size_mends_is_the_user_s_to_fix_quoted_in_full(http_m
     (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]
     assert error.failure_type == FailureType.config_error
     assert error.message == "LivePerson refused the request (HTTP 400): Bad Request source: unknown"
+
+
+@freeze_time("2026-11-25T10:00:00Z")
+def test_a_window_refused_for_its_page_size_and_its_age_is_read_from_the_oldest_hour_kept(
+    http_mocker: HttpMocker,
+) -> None:
+    """On the hour, the window's latest hour is the recent window. LivePerson takes at most 5,000 a page and keeps
+    from 2026-11-24T12:00, and says only "Bad Request": no smaller page mends the window; the recent window, refused at
+    20,000, is taken at 5,000; the window, still refused, is older than kept, and halving from that recent answer finds
+    12:00."""
+    mock_sign_in(http_mocker)
+    refusal = HttpResponse(json.dumps({"message": "Bad Request"}), 400)
+    window = ("2026-11-24T00:00:00Z", "2026-11-25T10:00:00Z")
+    http_mocker.get(status_request(*window), refusal)
+    http_mocker.get(status_request(*window, limit="5000"), [refusal, refusal])  # stepped down, then with the size
+    for limit in ("1000", "100", "50"):
+        http_mocker.get(status_request(*window, limit=limit), refusal)
+    recent = ("2026-11-25T09:00:00Z", window[1])
+    http_mocker.get(status_request(*recent), refusal)
+    http_mocker.get(status_request(*recent, limit="5000"), status_page([]))
+    for start in ("16", "08", "12", "10", "11"):
+        kept = start >= "12"
+        answer = status_page([change("2026-11-24T13:00:00.000Z")] if start == "12" else []) if kept else refusal
+        http_mocker.get(status_request(f"2026-11-24T{start}:00:00Z", window[1], limit="5000"), answer)
+    output = read_streams(config(start_date=window[0], num_workers=1), STATUS, sync_mode=SyncMode.full_refresh)
+    assert not output.errors and [r.record.data["time"] for r in output.records] == ["2026-11-24T13:00:00.000Z"]
+    warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
+    assert warnings[-1].endswith(
+        "The status changes from 2026-11-24T00:00:00Z to 2026-11-24T12:00:00Z can no longer be read; this window "
+        "starts at 2026-11-24T12:00:00Z."
+    )
