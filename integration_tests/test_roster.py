@@ -75,7 +75,10 @@ def test_each_roster_stream_equals_the_truth_types_included(roster_reading: Simu
     users = records(messages, "users")
     assert sum(user["deleted"] is True for user in users) == roster.DELETED_AGENTS
     assert sum(skill["deleted"] is True for skill in records(messages, "skills")) == 1
-    assert {reason["state"] for reason in records(messages, "agent_status_reasons")} == {"AWAY", "ONLINE"}
+    reasons = records(messages, "agent_status_reasons")
+    assert {reason["state"] for reason in reasons} == {"AWAY", "ONLINE"}
+    if roster_reading.settings.roster_reason_text == "name":  # a field LivePerson sends is kept beside `text`
+        assert all(reason["name"] == reason["text"] for reason in reasons)
     for kind, query in roster_reading.roster_requests:
         assert query.get("include_deleted") == "true" and query.get("select"), (kind, query)
         assert "password" not in query["select"].lower()

@@ -58,7 +58,7 @@ def test_check_succeeds_and_says_so_when_status_changes_need_a_permission_the_ke
         "agent_status_changes cannot be read: LivePerson denied access to account 123456 (HTTP 403: no message). "
         "Reading agent status changes needs the Data > Workforce Management > Agent Status Changes permission: add "
         "it to the OAuth 2.0 application in the Management Console. The other streams sync without it. "
-        "users cannot be read: LivePerson did not let the application read users (HTTP 401 or 403: Forbidden). "
+        "users cannot be read: LivePerson did not let the application read users (HTTP 403: Forbidden). "
         "Reading users needs the users.external scope (Administration > Users): add it to the OAuth 2.0 application "
         "in the Management Console. The other streams sync without it."
     )

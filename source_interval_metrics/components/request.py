@@ -44,8 +44,8 @@ def refused_metrics(response: requests.Response) -> tuple[str, ...]:
     return named if len(named) < len(asked) else ()
 
 
-# Page sizes the method pages and their drafts have named, largest first: tried in turn, on a recent window, when
-# LivePerson refuses a request that asks for a larger `limit` (the last is the documented default).
+# Page sizes the method pages and their drafts have named, largest first: tried in turn when LivePerson refuses a
+# request that asks for a larger `limit`, on its window, else on a recent one (the last is the documented default).
 PAGE_SIZES_TO_TRY = (5000, 1000, 100, 50)
 
 
@@ -180,10 +180,10 @@ class AgentActivityRequester(LivePersonRequester):
         next_page_token: Mapping[str, Any] | None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        """A 400 explained by structure, not by its words: if LivePerson refuses the same request for a recent window
-        too, the request itself is refused, which a smaller documented page size may mend (status changes); if it takes
-        the recent window, this window is older than it keeps, and the window is read from the oldest step it takes.
-        A refusal neither explains is raised, quoted in full."""
+        """A 400 explained by structure, not by its words: a smaller documented page size that LivePerson takes mends it
+        (status changes). Else the same request for a recent window tells: refused too (at every documented size),
+        the request itself is refused, and raised quoted in full; taken, this window is older than LivePerson keeps,
+        and it is read from the oldest step LivePerson takes."""
         if window is None or "start_time" not in window:
             raise RefusedRequest(refusal)
         answer = self._with_a_smaller_page(refusal, stream_state, window, next_page_token, **kwargs)
