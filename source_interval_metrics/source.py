@@ -167,7 +167,7 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
         self._warn_about_unreadable_intervals(catalog, state or [])
         failures: dict[str, AirbyteErrorTraceMessage] = {}
         try:
-            for message in super().read(logger, config, catalog, state):
+            for message in self._read_the_catalog(catalog):
                 error = message.trace.error if message.type == Type.TRACE and message.trace else None
                 if error:
                     stream = error.stream_descriptor.name if error.stream_descriptor else ""
@@ -183,6 +183,13 @@ class SourceIntervalMetrics(YamlDeclarativeSource):
             if not failures:
                 raise
             raise sync_failure(failures) from error
+
+    def _read_the_catalog(self, catalog: ConfiguredAirbyteCatalog) -> Iterator[AirbyteMessage]:
+        """The CDK's read, building only the streams the catalog selects (as its `check` does), not every stream."""
+        built = self._streams_by_name([configured.stream.name for configured in catalog.streams]) or []
+        selected = self._select_streams(streams=built, configured_catalog=catalog)
+        if selected:
+            yield from self._concurrent_source.read(selected)
 
     def _refuse_unknown_streams(self, catalog: ConfiguredAirbyteCatalog) -> None:
         known = self.stream_names
