@@ -6,6 +6,7 @@ from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
 from source_interval_metrics import SourceIntervalMetrics
+from source_interval_metrics.manifest import manifest
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
@@ -18,7 +19,8 @@ class TestIntervalMetricsStandard(SourceTestSuiteBase):
         """Built with the scenario's config, as the console script builds it (as the CDK's declarative suite does):
         a declarative source's streams follow from the config it is constructed with."""
         if scenario is None:
-            return SourceIntervalMetrics()
+            return SourceIntervalMetrics(source_config=manifest())
         return SourceIntervalMetrics(
-            config=scenario.get_config_dict(empty_if_missing=True, connector_root=cls.get_connector_root_dir())
+            config=scenario.get_config_dict(empty_if_missing=True, connector_root=cls.get_connector_root_dir()),
+            source_config=manifest(),
         )

@@ -18,7 +18,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import config as config_rules
 from source_interval_metrics.inputs import InputProblem
-from source_interval_metrics.manifest import spec, spec_validations
+from source_interval_metrics.manifest import manifest, spec, spec_validations
 from source_interval_metrics.source import SourceIntervalMetrics
 
 logger = logging.getLogger("airbyte")
@@ -135,6 +135,7 @@ def _run(args: list[str]) -> None:
             SourceIntervalMetrics.read_catalog(catalog) if catalog else None,
             SourceIntervalMetrics.read_config(config) if config else None,
             SourceIntervalMetrics.read_state(state) if state else None,
+            source_config=manifest(),
         )
     except Exception as error:
         _exit_with(_unreadable_input(error))

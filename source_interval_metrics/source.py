@@ -18,15 +18,14 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import CustomRequester as CustomRequesterModel
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
-from airbyte_cdk.sources.types import ConnectionDefinition, StreamSlice
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import inputs, interval_grid, retention, service_hosts
-from source_interval_metrics import manifest as packaged
 
 STATUS_STREAM = "agent_status_changes"
 # The CDK's words when a fresh OAuth token is refused too; ours say what to check.
@@ -63,22 +62,10 @@ def sync_failure(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTra
     )
 
 
-class SourceIntervalMetrics(YamlDeclarativeSource):
+class SourceIntervalMetrics(ConcurrentDeclarativeSource):
     """LivePerson Interval Metrics: one stream per grouping, one per combined grouping the config asks for (the
-    manifest's `ConditionalStreams`), agent status changes, and the roster."""
-
-    def __init__(
-        self,
-        catalog: ConfiguredAirbyteCatalog | None = None,
-        config: Mapping[str, Any] | None = None,
-        state: list[AirbyteStateMessage] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(path_to_yaml=packaged.MANIFEST, catalog=catalog, config=config, state=state, **kwargs)
-
-    def _read_and_parse_yaml_file(self, path_to_yaml_file: str) -> ConnectionDefinition:
-        """The packaged manifest, never a manifest.yaml that happens to be in the working directory."""
-        return packaged.manifest()
+    manifest's `ConditionalStreams`), agent status changes, and the roster. Built as the CDK builds any declarative
+    source: `SourceIntervalMetrics(catalog, config, state, source_config=manifest())`."""
 
     @classmethod
     def read_catalog(cls, catalog_path: str) -> ConfiguredAirbyteCatalog:

@@ -19,6 +19,7 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from source_interval_metrics import SourceIntervalMetrics, service_hosts
 from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
 from source_interval_metrics.interval_grid import one_second_before
+from source_interval_metrics.manifest import manifest
 
 ACCOUNT = "123456"
 DOMAIN_API = "https://api.liveperson.net"
@@ -80,7 +81,7 @@ def read_streams(
     connector; `state` is the saved state of the first stream named."""
     configured = catalog(*streams, sync_mode=sync_mode)
     states = StateBuilder().with_stream_state(streams[0], state).build() if state and streams else None
-    return read(SourceIntervalMetrics(configured, cfg, states), cfg, configured, states)
+    return read(SourceIntervalMetrics(configured, cfg, states, source_config=manifest()), cfg, configured, states)
 
 
 def metrics_request(stream: str, start: str, end: str, **extra: str) -> HttpRequest:

@@ -11,6 +11,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from freezegun import freeze_time
 
 from source_interval_metrics import SourceIntervalMetrics
+from source_interval_metrics.manifest import manifest
 from unit_tests.conftest import (
     ACCOUNT,
     DOMAIN_API,
@@ -31,7 +32,7 @@ LAST_HOUR_OF_CHANGES = status_request("2026-11-25T09:00:00Z", "2026-11-25T10:00:
 
 
 def check(cfg: dict[str, Any]) -> tuple[Status, str | None]:
-    status = SourceIntervalMetrics(None, cfg, None).check(None, cfg)  # type: ignore[arg-type]
+    status = SourceIntervalMetrics(None, cfg, None, source_config=manifest()).check(None, cfg)  # type: ignore[arg-type]
     return status.status, status.message
 
 

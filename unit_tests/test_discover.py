@@ -35,7 +35,12 @@ PRIMARY_KEYS = {
 def test_a_source_built_for_one_stream_s_read_still_discovers_every_stream() -> None:
     cfg = config()
     one_stream = CatalogBuilder().with_stream("skill_interval_metrics", SyncMode.full_refresh).build()
-    streams = {s.name for s in discover(SourceIntervalMetrics(one_stream, cfg, None), cfg).catalog.catalog.streams}
+    streams = {
+        s.name
+        for s in discover(
+            SourceIntervalMetrics(one_stream, cfg, None, source_config=manifest()), cfg
+        ).catalog.catalog.streams
+    }
     assert streams == {*PRIMARY_KEYS, "agent_status_changes", *ROSTER}
 
 
@@ -61,7 +66,10 @@ def test_the_cdk_builds_the_source_once_for_a_verb(
 
 def test_discover_needs_no_network_and_gives_the_contract_s_catalog() -> None:
     cfg = config()
-    streams = {s.name: s for s in discover(SourceIntervalMetrics(None, cfg, None), cfg).catalog.catalog.streams}
+    streams = {
+        s.name: s
+        for s in discover(SourceIntervalMetrics(None, cfg, None, source_config=manifest()), cfg).catalog.catalog.streams
+    }
     assert set(streams) == {*PRIMARY_KEYS, "agent_status_changes", *ROSTER}
     changes = streams["agent_status_changes"]
     assert changes.source_defined_primary_key == [

@@ -106,7 +106,10 @@ def test_a_bad_entry_is_a_config_error_naming_extra_groupings_and_the_entry(entr
 
 def test_discover_lists_the_five_streams_and_one_per_combination() -> None:
     cfg = config(extra_groupings=["agent, skill", "conversation,skill"])
-    streams = {s.name: s for s in discover(SourceIntervalMetrics(None, cfg, None), cfg).catalog.catalog.streams}
+    streams = {
+        s.name: s
+        for s in discover(SourceIntervalMetrics(None, cfg, None, source_config=manifest()), cfg).catalog.catalog.streams
+    }
     assert len(streams) == 12  # the four groupings, status changes, the roster's five, and the two combinations
     combined = streams["skill_agent_interval_metrics"]
     assert combined.source_defined_primary_key == [
