@@ -47,10 +47,38 @@ def interpret(response: requests.Response | Exception, config: dict[str, Any] = 
     return resolution.response_action, resolution.failure_type, resolution.error_message or ""
 
 
-def test_an_empty_page_and_any_202_are_successes() -> None:
+WINDOW_ASKED = "https://va.agentactivity.liveperson.net/api/account/123456/interval-metrics?from=2026-11-25T00:00:00Z&to=2026-11-25T00:59:59Z"
+
+
+def for_the_window(response: requests.Response) -> requests.Response:
+    response.request = requests.Request("GET", WINDOW_ASKED).prepare()
+    return response
+
+
+def test_an_empty_page_and_a_202_naming_an_unfinished_interval_in_the_window_are_successes() -> None:
+    """The paginator reads the part of the window that is done."""
     assert interpret(answer(200, {"metadata": {"count": 0}, "intervals": []}))[0] == ResponseAction.SUCCESS
-    assert interpret(answer(202, {"intervals": [{"status": "In Progress"}]}))[0] == ResponseAction.SUCCESS
-    assert interpret(answer(202, raw=b"Accepted"))[0] == ResponseAction.SUCCESS  # the paginator asks again later
+    unfinished = {"intervals": [{"from": "2026-11-25T00:45:00Z", "status": "In Progress"}]}
+    assert interpret(for_the_window(answer(202, unfinished)))[0] == ResponseAction.SUCCESS
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Accepted",
+        b'{"intervals": [{"status": "In Progress"}]}',
+        b'{"intervals": [{"from": "2026-11-25T01:00:00Z", "status": "In Progress"}]}',  # at the window's end
+    ],
+)
+def test_a_202_naming_nothing_unfinished_in_the_window_is_asked_again_three_times_then_let_by(body: bytes) -> None:
+    """After LivePerson's three pauses the paginator leaves the window to the next sync; each request counts its own."""
+    one = handler()
+    first = for_the_window(answer(202, raw=body))
+    actions = [one.interpret_response(first).response_action for _ in range(4)]
+    assert actions == [ResponseAction.RETRY] * 3 + [ResponseAction.SUCCESS]
+    assert "without naming an unfinished interval in it" in (
+        one.interpret_response(for_the_window(answer(202, raw=body))).error_message or ""
+    )
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def test_a_202_naming_only_the_interval_at_the_window_s_end_is_asked_again_then_
     http_mocker.get(asked, [quarters("2026-11-25T10:00:00Z")] * 4)  # the first and after each pause
     output = sync(http_mocker, state={"intervalStart": "2026-11-25T09:00:00Z"})  # read again from 08:00
     assert not output.errors and output.records == []
-    assert pauses == [5.0, 10.0, 15.0]  # the paginator's own pauses
+    assert pauses == [5.0, 10.0, 15.0]  # LivePerson's pauses, taken by the error handler
     (warning,) = warnings(output)
     assert "without naming an unfinished interval in it" in warning
     assert saved(output) == "2026-11-25T09:00:00Z"

@@ -14,6 +14,32 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.interval_grid import time_of
 
+# Status words that mean "finished". Anything else (In Progress, Processing, Pending, words not seen yet) is not.
+FINISHED = frozenset({"done", "completed", "complete", "finished", "processed", "ready", "success", "succeeded"})
+
+
+def unfinished_interval_starts(body: Mapping[str, Any] | None) -> list[str] | None:
+    """Start times of the intervals a 202 names as not finished, sorted; None when it names no interval at all.
+
+    Entries carry `from`/`fromL` (as documented, or with only the milliseconds) or a nested `timeframe`.
+    """
+    entries = (body or {}).get("intervals")
+    if not isinstance(entries, list):
+        return None
+    starts, usable = [], False
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        start = time_of(entry, "from") or time_of(entry.get("timeframe") or {}, "from")
+        if start is None:
+            continue
+        usable = True
+        status = "".join(str(entry.get("status") or "").lower().split())
+        if status not in FINISHED:
+            starts.append(start)
+    return sorted(starts) if usable else None
+
+
 _BODY = "_interval_metrics_body"
 _NOT_JSON: Mapping[str, Any] = {}
 
@@ -120,3 +146,9 @@ def page_asked_again(response: requests.Response) -> str | None:
     except (KeyError, ValueError):
         return None
     return "&".join(f"{name}={named[name]}" for name in ("offset", "limit") if name in named) if repeated else None
+
+
+def names_an_unfinished_interval(response: requests.Response) -> bool:
+    """Whether a 202 names an interval still in progress inside the window it answers (starting at or before `to`)."""
+    asked_to = asked_query(response).get("to") or ""
+    return any(start <= asked_to for start in unfinished_interval_starts(decoded(response)) or ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -18,7 +19,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics.components.answer import (
     api_message,
+    asked_query,
     decoded,
+    names_an_unfinished_interval,
     page_asked_again,
     page_problem,
 )
@@ -45,7 +48,8 @@ def _resolution(action: ResponseAction, failure: FailureType, message: str) -> E
 @dataclass
 class LivePersonErrorHandler(DefaultErrorHandler):
     """What the manifest's response filters cannot say, classified only: a 200 that is not a page of intervals, or
-    whose next page is itself (retried), a 202 (for the paginator), a 400 (let by: the requester asks again to learn
+    whose next page is itself (retried), a 202 (for the paginator; asked again after LivePerson's pauses while it
+    names no unfinished interval in the window), a 400 (let by: the requester asks again to learn
     why, and raises what it cannot mend) and a 401 (the token is renewed once, then the
     refusal says what the application needs). Everything else goes to the manifest's filters.
     The stream's `$parameters` name its records' field (`records`) and what its access needs (`access_help`)."""
@@ -54,11 +58,26 @@ class LivePersonErrorHandler(DefaultErrorHandler):
         super().__post_init__(parameters)
         self._records = str(parameters.get("records", "intervals"))
         self._access_help = str(parameters.get("access_help") or ACCESS_HELP)  # what this stream's access needs
+        self._202s: dict[str | None, int] = {}  # URL -> 202s naming nothing unfinished, in a row
+        self._lock = threading.Lock()
+
+    def _waited_out(self, response: requests.Response) -> bool:
+        """Whether this request (its URL) has had a 202 naming nothing unfinished after each of LivePerson's pauses."""
+        url = response.request.url if response.request is not None else ""
+        with self._lock:
+            asked = self._202s.get(url, 0) + 1
+            self._202s[url] = asked
+            if asked > len(SERVER_PAUSES):
+                del self._202s[url]
+        return asked > len(SERVER_PAUSES)
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if not isinstance(response_or_exception, requests.Response):
             return super().interpret_response(response_or_exception)
         response, status = response_or_exception, response_or_exception.status_code
+        if status != 202 and self._202s and response.request is not None:
+            with self._lock:  # the request got past its 202s: a later one of the same URL waits them out anew
+                self._202s.pop(response.request.url, None)
         if status == 200:
             problem = page_problem(decoded(response), self._records)
             if problem:
@@ -73,8 +92,16 @@ class LivePersonErrorHandler(DefaultErrorHandler):
                     f"LivePerson answered the page {repeated} with a next page that is the same page.",
                 )
             return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
-        if status == 202:  # some interval is still In Progress: the paginator reads what is done
-            return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
+        if status == 202:  # still processing: the paginator reads what is done, or leaves the window once waited out
+            if names_an_unfinished_interval(response) or self._waited_out(response):
+                return _resolution(ResponseAction.SUCCESS, FailureType.transient_error, "")
+            query = asked_query(response)
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"LivePerson answered 202 (still processing) for {query.get('from')} to {query.get('to')} without "
+                "naming an unfinished interval in it; asking again.",
+            )
         if status == 400:  # the requester's (AgentActivityRequester): it asks again to learn why, or raises
             return _resolution(ResponseAction.IGNORE, FailureType.config_error, "")
         if status == 401:

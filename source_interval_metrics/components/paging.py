@@ -4,7 +4,6 @@ for what is done; for status changes the `next` reference, until there is none o
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any, TypedDict, cast
@@ -18,45 +17,26 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.answer import asked_query, decoded, next_reference, response_body
-from source_interval_metrics.components.error_handler import SERVER_PAUSES
-from source_interval_metrics.interval_grid import one_second_before, time_of
+from source_interval_metrics.components.answer import (
+    asked_query,
+    decoded,
+    next_reference,
+    response_body,
+    unfinished_interval_starts,
+)
+from source_interval_metrics.interval_grid import one_second_before
 
 PAGING_PARAMETERS = ("pageKey", "offset", "limit")
 # A page token: the one shape the manifest's `request_parameters` read, as `next_page_token['next_page_token'][...]`.
 # `pageKey`, `offset`, `limit`: the next page (`limit` is the requester's to lower); `from`, `to`: the window as sent,
 # where it differs from the cursor's (a later `from` where LivePerson keeps less, an earlier `to` after a 202);
-# `followed`, `waited`: the paginator's own (pages followed in this window, 202s waited out), never sent.
+# `followed`: the paginator's own (pages followed in this window), never sent.
 PageToken = TypedDict(
     "PageToken",
-    {"pageKey": str, "offset": str, "limit": str, "from": str, "to": str, "followed": tuple[str, ...], "waited": int},
+    {"pageKey": str, "offset": str, "limit": str, "from": str, "to": str, "followed": tuple[str, ...]},
     total=False,
 )
-# Status words that mean "finished". Anything else (In Progress, Processing, Pending, words not seen yet) is not.
-FINISHED = frozenset({"done", "completed", "complete", "finished", "processed", "ready", "success", "succeeded"})
 logger = logging.getLogger("airbyte")
-
-
-def unfinished_interval_starts(body: Mapping[str, Any] | None) -> list[str] | None:
-    """Start times of the intervals a 202 names as not finished, sorted; None when it names no interval at all.
-
-    Entries carry `from`/`fromL` (as documented, or with only the milliseconds) or a nested `timeframe`.
-    """
-    entries = (body or {}).get("intervals")
-    if not isinstance(entries, list):
-        return None
-    starts, usable = [], False
-    for entry in entries:
-        if not isinstance(entry, Mapping):
-            continue
-        start = time_of(entry, "from") or time_of(entry.get("timeframe") or {}, "from")
-        if start is None:
-            continue
-        usable = True
-        status = "".join(str(entry.get("status") or "").lower().split())
-        if status not in FINISHED:
-            starts.append(start)
-    return sorted(starts) if usable else None
 
 
 @dataclass
@@ -66,8 +46,8 @@ class NextPageKeyPaginationStrategy(PaginationStrategy):
     The token carries the keys already followed in this window, so a repeated key is caught without keeping state
     on the (shared) instance. On a 202 (some interval still In Progress) it asks for the window cut short one second
     before the first unfinished interval, as the method page advises; a 202 naming nothing unfinished inside the
-    window is asked again after 5, 10 and 15 s, then the window is left to the next sync. Every page keeps the
-    window's `from` as it was sent (later where LivePerson keeps less history) and its `to`.
+    window, which the error handler has asked again after 5, 10 and 15 s, leaves the window to the next sync. Every
+    page keeps the window's `from` as it was sent (later where LivePerson keeps less history) and its `to`.
     """
 
     config: Config
@@ -156,20 +136,6 @@ class NextPageKeyPaginationStrategy(PaginationStrategy):
                 **self._window(previous, response, stream_slice),
                 "to": one_second_before(inside[0]),
                 "followed": (),
-            }
-        waited = int(previous.get("waited", 0))
-        if waited < len(SERVER_PAUSES):
-            pause = SERVER_PAUSES[waited]
-            logger.info(
-                f"{self._stream}: LivePerson answered 202 (still processing) for {start} to {asked_to} without naming "
-                f"an unfinished interval in it; asking again in {pause:.0f} s."
-            )
-            time.sleep(pause)
-            return {
-                **self._window(previous, response, stream_slice),
-                "to": asked_to,
-                "followed": (),
-                "waited": waited + 1,
             }
         logger.warning(
             f"{self._stream}: LivePerson still answers 202 (still processing) for {start} to {asked_to} without "
