@@ -93,12 +93,13 @@ def test_an_outage_past_the_retry_budget_ends_in_one_transient_error(
     messages = run_connector(
         tmp_path, "read", connector_config(simulator, start_date=rfc3339(hours_ago(2))), catalog([SKILL])
     )
-    stream_errors = [e for e in errors(messages) if e["message"].startswith("LivePerson")]
-    assert [(e["failure_type"], e["message"]) for e in stream_errors] == [
-        (
-            "transient_error",
-            "LivePerson still failed after 3 retries (HTTP 503: Service unavailable). Try the sync again later.",
-        )
+    said = (
+        f"LivePerson at {simulator.host} still failed after 3 retries, 5, 10 and 15 s apart (HTTP 503: Service "
+        "unavailable). Try the sync again later: it resumes from the state saved."
+    )
+    assert [(e["failure_type"], e["message"]) for e in errors(messages)] == [
+        ("transient_error", said),
+        ("transient_error", f"1 stream(s) did not sync. {SKILL}: {said}"),
     ]
     assert simulator.stats["status:503"] == 4 and records(messages, SKILL) == []
 
@@ -250,3 +251,35 @@ def test_a_state_older_than_the_api_keeps_reads_from_the_oldest_interval_it_has(
     end = requested_end(simulator)
     for stream in STREAMS:
         assert compare(stream, records(messages, stream), expected_records(simulator, stream, oldest, end)) == CLEAN
+
+
+@pytest.mark.parametrize("workers", [1, 10])
+def test_an_outage_mid_read_ends_the_sync_within_90_seconds_in_one_line_and_the_rerun_loses_nothing(
+    tmp_path: Path, workers: int
+) -> None:
+    """LivePerson's hosts stop answering (connections refused) half way through a read, with its real pauses: the
+    first request to use up its three retries ends every other window's at once (not 5, 10 and 15 s each, one after
+    another), in one line naming the host; the states saved hold, and a rerun once it is back loses nothing."""
+    start = hours_ago(7 * 24, step=86400)
+    first = Simulator().start()
+    process = start_reading(first, tmp_path, start, workers)
+    assert process.stdout is not None
+    before: list[dict[str, Any]] = []
+    for line in process.stdout:
+        if line.startswith("{"):
+            before.append(json.loads(line))
+        if any(m["type"] == "STATE" for m in before):
+            break
+    first.stop()
+    stopped = time.monotonic()
+    before += [json.loads(line) for line in process.stdout if line.startswith("{")]
+    process.wait(timeout=300)
+    took = time.monotonic() - stopped
+    assert took < 90, f"the sync took {took:.0f} s to end after LivePerson stopped answering"
+    said = f"LivePerson at {first.host} still failed after 3 retries, 5, 10 and 15 s apart (ConnectionError"
+    failures = errors(before)
+    assert process.returncode == 1 and len(failures) == 2, failures  # the first stream's, and the sync's last line
+    assert all(e["failure_type"] == "transient_error" and said in e["message"] for e in failures), failures
+    port = int(first.host.rsplit(":", 1)[1])
+    with Simulator(port=port) as back:
+        assert_resumed_without_loss(back, tmp_path, before, start)

@@ -50,11 +50,15 @@ def _actionable(said: str | None, access_help: str | None) -> str | None:
 
 
 def sync_failure(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTracedException:
-    """One short line for the streams that failed, typed by the worst failure (the CDK types it `config_error`)."""
+    """One short line for the streams that failed, those that failed alike named together, typed by the worst failure
+    (the CDK types it `config_error`)."""
     worst = min(
         (error.failure_type or FailureType.system_error for error in failures.values()), key=FAILURE_ORDER.index
     )
-    said = "; ".join(f"{name}: {(error.message or '')[:300]}" for name, error in failures.items())
+    alike: dict[str, list[str]] = {}
+    for name, error in failures.items():
+        alike.setdefault((error.message or "")[:300], []).append(name)
+    said = "; ".join(f"{', '.join(names)}: {message}" for message, names in alike.items())
     return AirbyteTracedException(
         message=f"{len(failures)} stream(s) did not sync. {said}",
         internal_message="Streams failed: " + ", ".join(failures),
@@ -159,8 +163,9 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                 if error:
                     stream = error.stream_descriptor.name if error.stream_descriptor else ""
                     error.message = _actionable(error.message, self._access_help(stream))
-                    if stream in failures and failures[stream].message == error.message:
-                        continue  # the same failure from another window of the stream: said once
+                    if any(said.message == error.message for said in failures.values()):
+                        failures.setdefault(stream, error)
+                        continue  # the same failure from another window or stream (an outage): said once
                     if stream:
                         failures.setdefault(stream, error)
                     if error.failure_type != FailureType.system_error:

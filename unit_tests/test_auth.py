@@ -129,8 +129,8 @@ def test_a_sentinel_outage_is_retried_then_reported_as_transient(pauses: list[fl
             authenticator().get_auth_header()
     assert raised.value.failure_type == FailureType.transient_error
     assert raised.value.message == (
-        "LivePerson's Sentinel could not be reached or kept failing: LivePerson still failed after 3 retries "
-        "(HTTP 503: {}). Try the sync again later."
+        "LivePerson at va.sentinel.liveperson.net still failed after 3 retries, 5, 10 and 15 s apart (HTTP 503: {}). "
+        "Try the sync again later: it resumes from the state saved."
     )
 
 

@@ -171,13 +171,16 @@ def test_server_errors_pause_5_10_15_seconds_then_fail_quoting_the_api() -> None
         backoff().backoff_time(failing, 4)
     assert raised.value.failure_type == FailureType.transient_error
     assert raised.value.message == (
-        "LivePerson still failed after 3 retries (HTTP 503: Service unavailable). Try the sync again later."
+        "LivePerson still failed after 3 retries, 5, 10 and 15 s apart (HTTP 503: Service unavailable). Try the sync "
+        "again later: it resumes from the state saved."
     )
 
 
 def test_timeouts_follow_the_server_error_pauses() -> None:
     assert backoff().backoff_time(requests.exceptions.ReadTimeout(), 2) + 1 == 10.0
-    with pytest.raises(AirbyteTracedException, match=r"after 3 retries \(ReadTimeout\)"):
+    with pytest.raises(
+        AirbyteTracedException, match=r"after 3 retries, 5, 10 and 15 s apart \(ReadTimeout: no answer\)"
+    ):
         backoff().backoff_time(requests.exceptions.ReadTimeout(), 4)
 
 
@@ -186,7 +189,7 @@ def test_rate_limits_wait_retry_after_at_least_a_second_growing_to_a_minute() ->
     waits = [round(backoff().backoff_time(limited, attempt) + 1, 3) for attempt in range(1, 9)]
     assert waits == [1.001, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
     assert backoff().backoff_time(answer(429, headers={"Retry-After": "7"}), 1) + 1 == 7.0
-    with pytest.raises(AirbyteTracedException, match="after 8 retries"):
+    with pytest.raises(AirbyteTracedException, match="after 8 retries, up to a minute apart"):
         backoff().backoff_time(limited, 9)
 
 

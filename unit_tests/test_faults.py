@@ -25,6 +25,8 @@ NOW = "2026-11-25T10:07:00Z"
 SKILL = "skill_interval_metrics"
 WINDOW = ("2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z")
 
+HOST = "va.agentactivity.liveperson.net"
+
 
 def sync(http_mocker: HttpMocker, *answers: HttpResponse, window: tuple[str, str] = WINDOW) -> EntrypointOutput:
     mock_sign_in(http_mocker)
@@ -57,7 +59,8 @@ def test_a_server_error_storm_fails_the_stream_after_5_10_15_seconds_quoting_the
     assert pauses == [5.0, 10.0, 15.0]
     assert only_error(output) == (
         FailureType.transient_error,
-        "LivePerson still failed after 3 retries (HTTP 503: Service unavailable). Try the sync again later.",
+        f"LivePerson at {HOST} still failed after 3 retries, 5, 10 and 15 s apart (HTTP 503: Service unavailable). "
+        "Try the sync again later: it resumes from the state saved.",
     )
     assert output.records == []
 
@@ -84,8 +87,8 @@ def test_an_empty_body_that_never_mends_ends_in_one_clear_error(pauses: list[flo
         output = sync(http_mocker, *[HttpResponse("", 200)] * 4)
     assert only_error(output) == (
         FailureType.transient_error,
-        "LivePerson still failed after 3 retries (HTTP 200 with a body that is not a JSON object). "
-        "Try the sync again later.",
+        f"LivePerson at {HOST} still failed after 3 retries, 5, 10 and 15 s apart (HTTP 200 with a body that is not "
+        "a JSON object). Try the sync again later: it resumes from the state saved.",
     )
 
 

@@ -11,7 +11,8 @@ import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy, unfinished_interval_starts
+from source_interval_metrics.components.answer import unfinished_interval_starts
+from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy
 
 WINDOW = StreamSlice(
     partition={}, cursor_slice={"start_time": "2026-11-25T00:00:00Z", "end_time": "2026-11-25T00:59:59Z"}

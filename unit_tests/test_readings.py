@@ -225,7 +225,8 @@ def test_a_200_that_is_not_a_page_is_retried_then_fails_without_moving_the_state
     (error,) = [m.trace.error for m in output.errors if m.trace.error.message.startswith("LivePerson")]
     assert error.failure_type == FailureType.transient_error
     assert (
-        error.message == f"LivePerson still failed after 3 retries (HTTP 200 with {missing}). Try the sync again later."
+        error.message == f"LivePerson at va.agentactivity.liveperson.net still failed after 3 retries, 5, 10 and 15 s "
+        f"apart (HTTP 200 with {missing}). Try the sync again later: it resumes from the state saved."
     )
     assert saved(output) == "2026-11-24T08:00:00Z"
 

@@ -82,7 +82,8 @@ def test_a_domain_api_outage_is_retried_with_growing_pauses_then_reported(pauses
     with VerifiedHttpMocker() as http_mocker:
         http_mocker.get(request, [HttpResponse("{}", 503)] * 4)  # the first and 3 retries
         with pytest.raises(
-            AirbyteTracedException, match="Domain API at .* still failed after 3 retries .HTTP 503"
+            AirbyteTracedException,
+            match="LivePerson at api.liveperson.net still failed after 3 retries, 5, 10 and 15 s apart .HTTP 503",
         ) as raised:
             service_hosts.lookup(DOMAIN_API, ACCOUNT, "sentinel")
     assert pauses == [5.0, 10.0, 15.0]

@@ -17,6 +17,7 @@ from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_interval_metrics.components import outage
 from source_interval_metrics.components.answer import (
     api_message,
     asked_query,
@@ -116,7 +117,8 @@ class LivePersonErrorHandler(DefaultErrorHandler):
 
 @dataclass
 class LivePersonBackoffStrategy(BackoffStrategy):
-    """429: Retry-After (at least 1 s), doubling to a minute; 5xx, bad bodies, timeouts: 5, 10, 15 s, then fail.
+    """429: Retry-After (at least 1 s), doubling to a minute; 5xx, bad bodies, timeouts: 5, 10, 15 s, then fail. A host
+    whose request has used up those retries on a 5xx or no answer is down for the sync: no other request retries it.
 
     The CDK's backoff strategies give one curve for every status; LivePerson's policy has two.
 
@@ -139,7 +141,9 @@ class LivePersonBackoffStrategy(BackoffStrategy):
         repeated_page = page_asked_again(answer) if answer is not None and answer.status_code == 200 else None
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
             if attempt_count > RATE_LIMIT_RETRIES:
-                self._give_up(response_or_exception, RATE_LIMIT_RETRIES, self._records)
+                self._give_up(
+                    response_or_exception, f"{RATE_LIMIT_RETRIES} retries, up to a minute apart", self._records
+                )
             wait = max(_retry_after(response_or_exception), min(2.0 ** (attempt_count - 1), RATE_LIMIT_CAP))
         elif repeated_page:
             if attempt_count > len(REPEAT_PAUSES):
@@ -150,25 +154,47 @@ class LivePersonBackoffStrategy(BackoffStrategy):
                 )
             wait = REPEAT_PAUSES[attempt_count - 1]
         else:
+            url = _url_of(response_or_exception)
+            if outage.is_outage(response_or_exception):
+                outage.refuse_if_down(url)  # another request has found the host down: no retries of its own
             if attempt_count > len(SERVER_PAUSES):
-                self._give_up(response_or_exception, len(SERVER_PAUSES), self._records)
+                self._give_up(
+                    response_or_exception, f"{len(SERVER_PAUSES)} retries, {_pauses()} s apart", self._records
+                )
             wait = SERVER_PAUSES[attempt_count - 1]
         # Never 0: the CDK would fall back to its own exponential backoff.
         return max(wait - CDK_EXTRA_SECOND, 0.001)
 
     @staticmethod
-    def _give_up(answer: requests.Response | requests.RequestException | None, retries: int, records: str) -> None:
+    def _give_up(answer: requests.Response | requests.RequestException | None, retries: str, records: str) -> None:
         if isinstance(answer, requests.Response) and answer.status_code == 200:
             what = f"HTTP 200 with {page_problem(decoded(answer), records)}"
         elif isinstance(answer, requests.Response):
             what = f"HTTP {answer.status_code}: {api_message(answer)}"
         else:
-            what = type(answer).__name__ if answer is not None else "no answer"
+            what = f"{type(answer).__name__}: no answer" if answer is not None else "no answer"
+        url = _url_of(answer)
+        where = f" at {outage.host_of(url)}" if url else ""
+        said = (
+            f"LivePerson{where} still failed after {retries} ({what}). Try the sync "
+            "again later: it resumes from the state saved."
+        )
+        if outage.is_outage(answer):
+            outage.mark_down(url, said)
         raise AirbyteTracedException(
-            message=f"LivePerson still failed after {retries} retries ({what}). Try the sync again later.",
-            internal_message=f"Gave up after {retries} retries: {answer!r}",
+            message=said,
+            internal_message=f"Gave up after {retries}: {answer!r}",
             failure_type=FailureType.transient_error,
         )
+
+
+def _pauses() -> str:
+    return ", ".join(f"{pause:.0f}" for pause in SERVER_PAUSES[:-1]) + f" and {SERVER_PAUSES[-1]:.0f}"
+
+
+def _url_of(answer: requests.Response | requests.RequestException | None) -> str | None:
+    request = getattr(answer, "request", None)
+    return str(request.url) if request is not None and request.url else None
 
 
 def _retry_after(response: requests.Response) -> float:
@@ -181,7 +207,7 @@ def _retry_after(response: requests.Response) -> float:
 def ask_patiently(what: str, method: str, url: str, timeout: tuple[float, float], **send: Any) -> requests.Response:
     """The answer to a request no stream sends (the Domain API, Sentinel), through the CDK's HTTP client with
     LivePerson's retry policy: 429, 5xx, timeouts and dropped connections retried as the streams' are, any other
-    answer returned to be read; when the retries run out, a transient error naming `what`."""
+    answer returned to be read; when the retries run out, a transient error naming the host."""
     backoff = LivePersonBackoffStrategy(config={}, parameters={})
     handler = DefaultErrorHandler(
         config={},
@@ -197,11 +223,5 @@ def ask_patiently(what: str, method: str, url: str, timeout: tuple[float, float]
     client = HttpClient(
         name=what, logger=quiet, error_handler=handler, backoff_strategy=backoff, request_timeout=timeout
     )
-    try:
-        return client.send_request(method, url, request_kwargs={}, **send)[1]
-    except AirbyteTracedException as error:
-        raise AirbyteTracedException(
-            message=f"{what} could not be reached or kept failing: {error.message}",
-            internal_message=error.internal_message,
-            failure_type=FailureType.transient_error,
-        ) from None
+    outage.refuse_if_down(url)
+    return client.send_request(method, url, request_kwargs={}, **send)[1]

@@ -22,6 +22,7 @@ from airbyte_cdk.sources.types import StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import service_hosts
+from source_interval_metrics.components import outage
 from source_interval_metrics.components.answer import api_causes, asked_query
 from source_interval_metrics.interval_grid import floor, parse, rfc3339
 
@@ -88,7 +89,9 @@ class LivePersonRequester(HttpRequester):
         stream_slice: StreamSlice | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> str:
-        return service_hosts.service_url(self.config, self.service)
+        url = service_hosts.service_url(self.config, self.service)
+        outage.refuse_if_down(url)  # found down by another request of this sync: not asked, not retried
+        return url
 
 
 @dataclass
