@@ -157,6 +157,25 @@ def test_a_state_the_connector_did_not_write_is_refused_in_one_line(simulator: S
     assert "Traceback" not in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("stream", "state", "lacks"),
+    [
+        (SKILL, {"updated_at": "2026-11-24T00:00:00Z"}, "intervalStart"),
+        ("agent_status_changes", {"intervalStart": "2026-11-24T00:00:00Z"}, "time"),
+    ],
+)
+def test_another_connector_s_state_is_refused_naming_the_stream_and_the_key_it_lacks(
+    simulator: Simulator, tmp_path: Path, stream: str, state: dict[str, str], lacks: str
+) -> None:
+    saved = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": state}}]
+    messages = run_connector(tmp_path, "read", connector_config(simulator), catalog([stream]), state=saved)
+    (error,) = errors(messages)
+    assert error["failure_type"] == "config_error"
+    assert error["message"].startswith(f"{stream}: the saved state {state!r} was not written by this connector")
+    assert f"it has no '{lacks}'" in error["message"]
+    assert not [m for m in messages if m["type"] in ("RECORD", "STATE")]
+
+
 def start_reading(simulator: Simulator, tmp_path: Path, start: int, workers: int) -> subprocess.Popen[str]:
     """A read of every stream from `start`, slowed down (50 ms a request) so that it can be stopped half way."""
     simulator.update(latency=0.05)

@@ -219,6 +219,34 @@ def test_a_state_that_is_not_a_date_is_a_config_error() -> None:
     assert "yesterday" in (raised.value.message or "")
 
 
+@pytest.mark.parametrize(
+    ("cursor_field", "foreign"),
+    [("intervalStart", {"updated_at": "2026-11-24T00:00:00Z"}), ("time", {"intervalStart": "2026-11-24T00:00:00Z"})],
+)
+def test_a_state_without_the_cursor_field_is_another_connector_s_refused_naming_the_stream_and_the_key(
+    cursor_field: str, foreign: dict[str, str]
+) -> None:
+    migration = SavedCursorStateMigration(
+        config=CONFIG, parameters={"name": "a_stream"}, cursor_end=END, cursor_field=cursor_field
+    )
+    with pytest.raises(AirbyteTracedException) as raised:
+        migration.should_migrate(foreign)
+    assert raised.value.failure_type == FailureType.config_error
+    assert (raised.value.message or "").startswith(f"a_stream: the saved state {foreign!r} was not written by this")
+    assert f"it has no '{cursor_field}'. Reset the stream" in (raised.value.message or "")
+
+
+def test_keys_beside_the_cursor_field_are_dropped_with_a_warning_never_carried_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    migration = SavedCursorStateMigration(config=CONFIG, parameters={"name": "a_stream"}, cursor_end=END)
+    state = {"intervalStart": "2026-11-25T08:00:00Z", "cursor": "abc"}
+    assert migration.should_migrate(state)
+    assert migration.migrate(state) == {"intervalStart": "2026-11-25T08:00:00Z"}
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("a_stream: the saved state has keys this connector does not write (cursor)")
+
+
 def test_typed_fields_are_integers_and_booleans_wherever_they_sit_and_other_values_stay() -> None:
     typed = TypedFieldsTransformation(
         parameters={},

@@ -23,8 +23,9 @@ logger = logging.getLogger("airbyte")
 
 @dataclass
 class SavedCursorStateMigration(StateMigration):
-    """A saved `cursor_field` in any RFC 3339 form, written as the cursor writes it; one later than the latest moment
-    there is to read (the last finished interval, or now) is moved back to it, with a WARN. On the interval grid it is
+    """A saved `cursor_field` in any RFC 3339 form, written as the cursor writes it, alone (another key is dropped with
+    a WARN; a state without it is another connector's, refused); one later than the latest moment there is to read
+    (the last finished interval, or now) is moved back to it, with a WARN. On the interval grid it is
     moved so that it less the lookback window is an interval boundary (rounding down). State migrations in the CDK
     are custom components only. `cursor_end`: the cursor's `end_datetime`, as the manifest says it (the one owner)."""
 
@@ -66,15 +67,30 @@ class SavedCursorStateMigration(StateMigration):
         return rfc3339(floor(reread_from, int(self.config["interval_duration"])) + lookback)
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        if not stream_state or self.cursor_field not in stream_state or "state_type" in stream_state:
+        if not stream_state or "state_type" in stream_state:  # none, or the CDK's own concurrent form
             return False
+        if self.cursor_field not in stream_state:
+            raise AirbyteTracedException(
+                message=(
+                    f"{self._stream}: the saved state {dict(stream_state)!r} was not written by this connector: it has "
+                    f"no '{self.cursor_field}'. Reset the stream, or give a state such as {{'{self.cursor_field}': "
+                    "'2024-05-01T00:00:00Z'}."
+                ),
+                failure_type=FailureType.config_error,
+            )
         value = stream_state[self.cursor_field]
-        return bool(self._as_written(self._saved(value)) != value)
+        return len(stream_state) > 1 or bool(self._as_written(self._saved(value)) != value)
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         value = stream_state[self.cursor_field]
         saved = self._saved(value)
         written = self._as_written(saved)
+        foreign = sorted(set(stream_state) - {self.cursor_field})
+        if foreign:
+            logger.warning(
+                f"{self._stream}: the saved state has keys this connector does not write ({', '.join(foreign)}); "
+                f"they are dropped, and the sync goes on from '{self.cursor_field}'."
+            )
         if saved > self._latest():
             latest = "the last finished interval" if self.on_interval_grid else "now"
             logger.warning(
@@ -82,4 +98,4 @@ class SavedCursorStateMigration(StateMigration):
                 f"sync reads from {written} less the lookback window instead. If the state came from elsewhere, "
                 "reset the stream."
             )
-        return {**stream_state, self.cursor_field: written}
+        return {self.cursor_field: written}
