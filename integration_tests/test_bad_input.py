@@ -221,7 +221,7 @@ CASES: dict[str, Case] = {
         "read",
         {"domain": "http://127.0.0.1:9", "domain_api_url": "http://127.0.0.1:9"},
         failure="transient_error",
-        names="could not be reached",
+        names="LivePerson at 127.0.0.1:9 still failed after 3 retries, 5, 10 and 15 s apart (ConnectionError: could",
     ),
 }
 

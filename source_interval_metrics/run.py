@@ -17,8 +17,9 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import config as config_rules
+from source_interval_metrics import manifest as packaged
 from source_interval_metrics.inputs import InputProblem
-from source_interval_metrics.manifest import manifest, spec, spec_validations
+from source_interval_metrics.manifest import spec, spec_validations
 from source_interval_metrics.source import SourceIntervalMetrics
 
 logger = logging.getLogger("airbyte")
@@ -135,7 +136,7 @@ def _run(args: list[str]) -> None:
             SourceIntervalMetrics.read_catalog(catalog) if catalog else None,
             SourceIntervalMetrics.read_config(config) if config else None,
             SourceIntervalMetrics.read_state(state) if state else None,
-            source_config=manifest(),
+            source_config=packaged.manifest(),
         )
     except Exception as error:
         _exit_with(_unreadable_input(error))

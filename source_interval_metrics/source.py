@@ -26,6 +26,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import inputs, interval_grid, retention, service_hosts
+from source_interval_metrics.components import outage
 
 STATUS_STREAM = "agent_status_changes"
 # The CDK's words when a fresh OAuth token is refused too; ours say what to check.
@@ -95,6 +96,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         """Find the hosts, sign in, and read each stream the manifest's `check` names (one entry of the last hour, for
         the Agent Activity API): a failure names the step and what to do. The first, interval metrics, must be
         readable; where another is not (its method needs a permission of its own), the check succeeds and says so."""
+        outage.forget()  # a check starts with every host up
         try:
             service_hosts.service_url(self._config, service_hosts.AGENT_ACTIVITY)
             service_hosts.service_url(self._config, service_hosts.SENTINEL)
@@ -154,6 +156,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
+        outage.forget()  # a sync starts with every host up
         self._refuse_unknown_streams(catalog)
         self._warn_about_unreadable_intervals(catalog, state or [])
         failures: dict[str, AirbyteErrorTraceMessage] = {}

@@ -171,8 +171,10 @@ class LivePersonBackoffStrategy(BackoffStrategy):
             what = f"HTTP 200 with {page_problem(decoded(answer), records)}"
         elif isinstance(answer, requests.Response):
             what = f"HTTP {answer.status_code}: {api_message(answer)}"
+        elif isinstance(answer, requests.Timeout):
+            what = f"{type(answer).__name__}: no answer in time"
         else:
-            what = f"{type(answer).__name__}: no answer" if answer is not None else "no answer"
+            what = f"{type(answer).__name__}: could not connect" if answer is not None else "no answer"
         url = _url_of(answer)
         where = f" at {outage.host_of(url)}" if url else ""
         said = (

@@ -1,6 +1,6 @@
 """Hosts that stopped answering in this sync: once one request to a host has used up LivePerson's retries on a dropped
 connection, a timeout or a 5xx, every other request to it fails at once in the same words (an outage ends a sync in
-a minute, not after each window's own retries). A process is one sync, so the record is the process's."""
+a minute, not after each window's own retries). The record is the process's, cleared where a sync or check starts."""
 
 from __future__ import annotations
 
@@ -40,6 +40,6 @@ def refuse_if_down(url: str | None) -> None:
 
 
 def forget() -> None:
-    """For tests, which run many syncs in one process."""
+    """Every host up again: where a sync or check starts (tests run many in one process)."""
     with _lock:
         _down.clear()

@@ -1,8 +1,9 @@
 """The simulated account's agent status changes, from the same agents and shifts as its interval metrics.
 
 Each agent works one shift a day (night-shift agents across midnight UTC): a login and its default Online state on
-the same millisecond, changes among Online, Occupied and Away (with and without a custom away reason), then an
-Offline change and the logout on the same millisecond. Some changes fall exactly on a whole hour, so that windows
+the same millisecond, changes among Online (the longer stretches), Occupied and Away (with and without a custom away
+reason), then an Offline change and the logout on the same millisecond. Conversations are worked only while Online
+(`online_seconds`, which the interval metrics are made from). Some changes fall exactly on a whole hour, so that windows
 starting on the hour have a change on their boundary. Records are the API's v2 form with every field present.
 """
 
@@ -55,7 +56,7 @@ def changes_of_day(account: str, day: dt.date) -> tuple[dict[str, Any], ...]:
         previous, sequence, state = at, 2, ONLINE
         for _ in range(rng.randrange(12, 30)):
             whole_hour = rng.random() < 0.08
-            at += rng.randrange(120_000, 2_400_000)
+            at += rng.randrange(600_000, 3_000_000) if state == ONLINE else rng.randrange(120_000, 900_000)
             if agent is on_the_boundaries and previous < midnight + DAY * 1000 < at:
                 at = midnight + DAY * 1000
             elif whole_hour:
@@ -72,6 +73,30 @@ def changes_of_day(account: str, day: dt.date) -> tuple[dict[str, Any], ...]:
         change(CHANGE, OFFLINE, sequence, at, previous)
         change(LOGOUT, 0, sequence + 1, at, None)
     return tuple(changes)
+
+
+@lru_cache(maxsize=64)
+def online_seconds(account: str, day: dt.date) -> dict[tuple[int, int], int]:
+    """Whole seconds each agent is Online in each 15-minute interval of `day` (UTC), keyed by (agent id, interval
+    start in epoch seconds): the shifts of that day and of the day before (night shifts cross midnight)."""
+    start = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()) * 1000
+    end = start + DAY * 1000
+    by_agent: dict[int, list[dict[str, Any]]] = {}
+    for record in changes_of_day(account, day - dt.timedelta(days=1)) + changes_of_day(account, day):
+        by_agent.setdefault(record["agentId"], []).append(record)
+    millis: dict[tuple[int, int], int] = {}
+    for agent_id, changes in by_agent.items():
+        changes.sort(key=lambda record: (millis_of(record["time"]), record["sequenceNumber"]))
+        for change, after in zip(changes, changes[1:], strict=False):
+            if (change["statusType"], change["statusSubType"]) != (CHANGE, ONLINE):
+                continue
+            since, until = max(millis_of(change["time"]), start), min(millis_of(after["time"]), end)
+            while since < until:
+                quarter = since - since % 900_000
+                piece = min(until, quarter + 900_000) - since
+                millis[(agent_id, quarter // 1000)] = millis.get((agent_id, quarter // 1000), 0) + piece
+                since += piece
+    return {key: value // 1000 for key, value in millis.items() if value >= 1000}
 
 
 def _record(
