@@ -266,3 +266,37 @@ def test_a_request_counts_as_under_way_until_it_is_answered_or_its_handler_fails
             requests.get(url, params=query(), timeout=10)
     assert requests.get(url, params=query(), timeout=10).status_code == 401
     assert sim.stats["most_under_way"] == 1  # one at a time: none left counted by the answer or the failure
+
+
+def test_the_two_methods_are_one_world_no_work_outside_the_time_online(sim: Simulator) -> None:
+    """Every agent's work time in an interval fits in the time their status changes say they were Online in it, and
+    handle time in work time: a join of the two methods (occupancy, time in state) is never asked to believe both a
+    logout and work. Derived here from the changes the API serves, not from the simulator's own bookkeeping."""
+    end = int(time.time()) // 86400 * 86400
+    start = end - 3 * 86400
+    changes = sim.status_changes((start - 86400) * 1000, (end + 86400) * 1000)
+    online: dict[tuple[int, int], float] = {}
+    by_agent: dict[int, list[dict[str, Any]]] = {}
+    for change in changes:
+        by_agent.setdefault(change["agentId"], []).append(change)
+    for agent_id, own in by_agent.items():
+        for change, after in zip(own, own[1:], strict=False):
+            if (change["statusType"], change["statusSubType"]) != (1, 2):
+                continue
+            since, until = seconds(change["time"]), seconds(after["time"])
+            while since < until:
+                quarter = since - since % 900
+                piece = min(until, quarter + 900) - since
+                online[(agent_id, int(quarter))] = online.get((agent_id, int(quarter)), 0.0) + piece
+                since += piece
+    entries = sim.entries("agent", start, end)
+    assert len(entries) > 500
+    for entry in entries:
+        key = (entry["agentId"], calendar.timegm(time.strptime(entry["timeframe"]["from"], "%Y-%m-%dT%H:%M:%SZ")))
+        metrics = entry["metrics"]
+        assert 0 < metrics["workTime"] <= online.get(key, 0.0), (key, metrics, online.get(key))
+        assert metrics["handleTime"] <= metrics["workTime"]
+
+
+def seconds(text: str) -> float:
+    return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + int(text[20:23]) / 1000

@@ -6,7 +6,6 @@ grouping and handle-time model is an aggregation of those segments, so the groun
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -84,17 +83,20 @@ def agents(account: str, count: int = 36) -> tuple[Agent, ...]:
     return tuple(roster)
 
 
+WORKABLE = 30  # seconds Online left in an interval for an agent to take a conversation into it
+
+
 @lru_cache(maxsize=64)
 def segments_of_day(account: str, day: dt.date, conversations_per_day: int) -> tuple[Segment, ...]:
     """Segments of the conversations that arrived on `day` (UTC), in one world with the status changes: a conversation
-    goes to an agent of its skill who is Online when it arrives (to the bot when none is), is worked only in
-    intervals where that agent is Online, and ends by midnight; an agent's work time in an interval never exceeds
-    the time they were Online in it (their conversations share it), and handle time never exceeds work time."""
+    goes to an agent of its skill who is Online when it arrives (else any agent who is, else the bot), is worked only
+    in intervals where that agent still has time Online, and ends by midnight. An agent's work time in an interval
+    never exceeds their time Online in it (their conversations share it), and handle time never exceeds work time."""
     from testkit.simulator.status import online_seconds  # the status changes are made from the same agents
 
     rng = random.Random(_seed(account, day.isoformat(), conversations_per_day))
     midnight = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp())
-    online = online_seconds(account, day)
+    left = dict(online_seconds(account, day))  # seconds Online not worked yet, per (agent, interval start)
     roster = agents(account)
     by_skill = {skill: [a for a in roster if a.skill_id == skill] for skill in SKILL_WEIGHTS}
     total = sum(HOURLY_PROFILE)
@@ -106,9 +108,8 @@ def segments_of_day(account: str, day: dt.date, conversations_per_day: int) -> t
             first = arrival - arrival % QUARTER
             bot_only = rng.random() < 0.12
             skill_id = rng.choices(list(SKILL_WEIGHTS), weights=list(SKILL_WEIGHTS.values()))[0]
-            # An agent of the skill who is Online, else any agent who is (agents take other skills' overflow).
-            available = [a.id for a in by_skill[skill_id] if (a.id, first) in online] or [
-                a.id for a in roster if (a.id, first) in online
+            available = [a.id for a in by_skill[skill_id] if left.get((a.id, first), 0) >= WORKABLE] or [
+                a.id for a in roster if left.get((a.id, first), 0) >= WORKABLE
             ]
             pick = rng.random()
             agent_id = None if bot_only or not available else available[int(pick * len(available))]
@@ -116,10 +117,15 @@ def segments_of_day(account: str, day: dt.date, conversations_per_day: int) -> t
             starts = [first + index * QUARTER for index in range(rng.choice((1, 1, 2, 2, 3, 4)))]
             starts = [start for start in starts if start < midnight + DAY]
             if agent_id is not None:
-                worked = {start for start in starts if (agent_id, start) in online}
-                starts = list(itertools.takewhile(worked.__contains__, starts))
+                workable = {start for start in starts if left.get((agent_id, start), 0) >= WORKABLE}
+                starts = list(itertools.takewhile(workable.__contains__, starts))
             for index, start in enumerate(starts):
-                ift = 0 if agent_id is None else rng.randrange(30, 600)
+                ift, extra = rng.randrange(30, 600), rng.randrange(0, 180)
+                work = 0
+                if agent_id is not None:
+                    work = min(ift + extra, left[(agent_id, start)])
+                    left[(agent_id, start)] -= work
+                ift = min(ift, work)
                 segments.append(
                     Segment(
                         start=start,
@@ -128,7 +134,7 @@ def segments_of_day(account: str, day: dt.date, conversations_per_day: int) -> t
                         agent_id=agent_id,
                         ift=ift,
                         eht=int(ift * rng.uniform(0.55, 0.95)),
-                        work_time=0 if agent_id is None else ift + rng.randrange(0, 180),
+                        work_time=work,
                         replied=0 if agent_id is None else int(rng.random() < 0.8),
                         consumer_messages=rng.randrange(1, 9),
                         agent_messages=0 if agent_id is None else rng.randrange(0, 11),
@@ -136,26 +142,7 @@ def segments_of_day(account: str, day: dt.date, conversations_per_day: int) -> t
                         closed=int(index == len(starts) - 1),
                     )
                 )
-    return tuple(_within_online_time(segments, online))
-
-
-def _within_online_time(segments: list[Segment], online: dict[tuple[int, int], int]) -> Iterable[Segment]:
-    """The segments, each agent's work time in an interval scaled down to the time they were Online in it, and each
-    conversation's handle time to at most its work time."""
-    wanted: dict[tuple[int, int], int] = {}
-    for segment in segments:
-        if segment.agent_id is not None:
-            key = (segment.agent_id, segment.start)
-            wanted[key] = wanted.get(key, 0) + segment.work_time
-    for segment in segments:
-        if segment.agent_id is None:
-            yield segment
-            continue
-        key = (segment.agent_id, segment.start)
-        work = segment.work_time * online[key] // wanted[key] if wanted[key] > online[key] else segment.work_time
-        ift = min(segment.ift, work)
-        eht = segment.eht * ift // segment.ift if segment.ift else 0
-        yield dataclasses.replace(segment, work_time=work, ift=ift, eht=eht)
+    return tuple(segments)
 
 
 def segments_between(account: str, start: int, end: int, conversations_per_day: int) -> Iterable[Segment]:
