@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from demo import figures
 from source_interval_metrics import groupings
 from source_interval_metrics.manifest import manifest
 
@@ -25,7 +27,8 @@ os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # no registry look-ups: the 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 SCRIPT = Path(sys.executable).parent / "source-interval-metrics"
-EXTRA_GROUPINGS = ["skill,agent"]  # agent-by-skill intervals, what WFM tools import
+# Agent by skill (what WFM tools import), and by conversation too (AHT per skill by agent group, from the docs page).
+EXTRA_GROUPINGS = ["skill,agent", "skill,agent,conversation"]
 STATUS = "agent_status_changes"
 ROSTER = ["users", "skills", "agent_groups", "profiles", "agent_status_reasons"]
 STREAMS = [
@@ -34,50 +37,22 @@ STREAMS = [
     STATUS,
     *ROSTER,
 ]
-# Time in each state per agent and 15-minute interval, from the status changes alone: a state lasts from its change to
-# the agent's next one (a login and its default state share a millisecond; the last change of an agent still logged
-# in is open, so not counted). The docs page shows the same query; Postgres and DuckDB run it as it is.
-TIME_IN_STATE = """
-WITH RECURSIVE changes AS (
-  SELECT agentid AS agent_id, status, "time" AS state_from,
-         LEAD("time") OVER (PARTITION BY agentid ORDER BY "time", sequencenumber) AS state_to
-  FROM liveperson.agent_status_changes
-), states AS (
-  SELECT * FROM changes WHERE status IN ('ONLINE', 'OCCUPIED', 'AWAY') AND state_to IS NOT NULL
-), grid AS (
-  SELECT date_trunc('hour', MIN(state_from)) AS interval_start, MAX(state_to) AS last_end FROM states
-  UNION ALL
-  SELECT interval_start + INTERVAL '15 minutes', last_end FROM grid
-  WHERE interval_start + INTERVAL '15 minutes' < last_end
-)
-SELECT s.agent_id, g.interval_start, s.status,
-       SUM(EXTRACT(EPOCH FROM LEAST(s.state_to, g.interval_start + INTERVAL '15 minutes')
-                              - GREATEST(s.state_from, g.interval_start))) AS seconds
-FROM states s
-JOIN grid g ON g.interval_start < s.state_to AND g.interval_start + INTERVAL '15 minutes' > s.state_from
-GROUP BY s.agent_id, g.interval_start, s.status
-ORDER BY g.interval_start, s.agent_id, s.status
-"""
 
-# The same, each row with the agent's employee id and group, from the roster (the docs page's join).
-TIME_IN_STATE_BY_GROUP = f"""
-WITH seconds AS ({TIME_IN_STATE})
-SELECT s.agent_id, u.employeeid AS employee_id, g.name AS agent_group, s.interval_start, s.status, s.seconds
-FROM seconds s
-JOIN liveperson.users u ON u.id = s.agent_id
-LEFT JOIN liveperson.agent_groups g ON g.id = u.agentgroupid
-ORDER BY s.interval_start, g.name, s.agent_id, s.status
-"""
-# Agents per skill, from the roster: the human agents not deleted, by each skill they take (the docs page's query;
-# `skillIds` lands as JSON in DuckDB through PyAirbyte, as an array elsewhere: unnest it as your warehouse does).
-AGENTS_PER_SKILL = """
-SELECT k.name AS skill, COUNT(*) AS agents
-FROM liveperson.users u, unnest(from_json(u.skillids, '["BIGINT"]')) AS t(skill_id)
-JOIN liveperson.skills k ON k.id = t.skill_id
-WHERE NOT u.deleted AND u.usertypeid = 1
-GROUP BY k.name
-ORDER BY k.name
-"""
+
+def quiet_about_connectors_ended_on_purpose() -> None:
+    """PyAirbyte ends a connector with SIGTERM (exit code 143) once it has read what it needs (the spec, for one),
+    and its generator's clean-up then raises into Python's "exception ignored" hook: not a failure, so not printed.
+    Anything else still is."""
+    from airbyte.exceptions import AirbyteSubprocessFailedError
+
+    printed = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if not (isinstance(error, AirbyteSubprocessFailedError) and error.exit_code == 128 + signal.SIGTERM):
+            printed(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def say(text: str) -> None:
@@ -170,107 +145,107 @@ def summarize(cache: Any, source_name: str, streams: list[str]) -> None:
     print()
 
 
-def hourly_per_skill(frame: Any) -> Any:
-    """Arrivals, handled conversations and handle time per UTC hour and skill, quiet hours as zero, and the average
-    handle time of each hour (its handle time over its handled conversations: a ratio of sums, never a mean of
-    ratios)."""
-    import pandas as pd
-
-    frame = frame.rename(columns=str.lower)
-    frame["hour"] = pd.to_datetime(frame["intervalstart"], utc=True).dt.floor("h")
-    sums = frame.groupby(["skillname", "hour"])[["arrivals", "handledconversations", "handletime"]].sum()
-    hours = pd.date_range(frame["hour"].min(), frame["hour"].max(), freq="h")
-    dense = sums.reindex(pd.MultiIndex.from_product([sums.index.levels[0], hours], names=["skillname", "hour"]))
-    dense = dense.fillna(0).astype(float)
-    dense["aht"] = dense["handletime"] / dense["handledconversations"].where(dense["handledconversations"] > 0)
-    return dense
+def finished(frame: Any, column: str) -> Any:
+    """The rows before the last interval: LivePerson may still add to the interval a sync read last, and a chart would
+    show it as a dip."""
+    return frame[frame[column] < frame[column].max()]
 
 
-def chart(cache: Any, path: Path) -> None:
-    """What a WFM analyst plans from, per skill (small multiples): arrivals and handled conversations per hour, and
-    average handle time per hour, over the last two days of data."""
+def skill_chart(arrivals: Any, aht: Any, path: Path) -> None:
+    """Per skill (small multiples, one scale across skills): arrivals and closed conversations per 15-minute interval
+    over the whole range read, quiet intervals as zero (the docs page's dense calendar), and AHT per day (the docs
+    page's definition: handle time over closed conversations)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import pandas as pd
 
-    frame = cache["skill_interval_metrics"].to_pandas()
-    hourly = hourly_per_skill(frame)
-    last = hourly.index.get_level_values("hour").max()
-    hourly = hourly[hourly.index.get_level_values("hour") > last - pd.Timedelta(days=2)]
-    skills = sorted(set(hourly.index.get_level_values("skillname")))
-    figure, axes = plt.subplots(2, len(skills), figsize=(4 * len(skills), 6.5), sharex=True, squeeze=False)
-    for column, skill in enumerate(skills):
-        one = hourly.xs(skill, level="skillname")
-        volume, handle = axes[0][column], axes[1][column]
-        volume.plot(one.index, one["arrivals"], label="arrivals", linewidth=1.3)
-        volume.plot(one.index, one["handledconversations"], label="handled", linewidth=1.3)
-        volume.set_title(skill)
-        handle.plot(one.index, one["aht"] / 60, color="tab:red", linewidth=1.3)
-        handle.tick_params(axis="x", labelrotation=45)
-    axes[0][0].set_ylabel("conversations per hour")
-    axes[1][0].set_ylabel("average handle time (min)")
-    axes[0][0].legend(loc="upper left")
-    figure.suptitle("Per skill and UTC hour: arrivals, handled conversations and average handle time (quiet hours 0)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close("all")
-
-
-def time_in_state(cache: Any, query: str = TIME_IN_STATE) -> Any:
-    """A query (TIME_IN_STATE unless said) run in the DuckDB file, in UTC: a data frame."""
-    import pandas as pd
-    from sqlalchemy import text
-
-    with cache.get_sql_engine().connect() as connection:
-        connection.execute(text("SET TimeZone = 'UTC'"))
-        return pd.read_sql_query(text(query), connection)
-
-
-def hourly_states(seconds: Any, handled: Any) -> Any:
-    """Per UTC hour: agent-hours Online, Occupied and Away (the average number of agents in each state), handled
-    conversations, and occupancy: the time Occupied over the time Online or Occupied (a ratio of sums)."""
-    import pandas as pd
-
-    seconds = seconds.assign(hour=pd.to_datetime(seconds["interval_start"], utc=True).dt.floor("h"))
-    hours = seconds.pivot_table(index="hour", columns="status", values="seconds", aggfunc="sum", fill_value=0) / 3600
-    every_hour = pd.date_range(hours.index.min(), hours.index.max(), freq="h")
-    hours = hours.reindex(index=every_hour, columns=["ONLINE", "OCCUPIED", "AWAY"], fill_value=0.0)
-    handled = handled.rename(columns=str.lower)
-    handled = handled.assign(hour=pd.to_datetime(handled["intervalstart"], utc=True).dt.floor("h"))
-    hours["handled"] = handled.groupby("hour")["handledconversations"].sum().reindex(hours.index, fill_value=0)
-    working = hours["ONLINE"] + hours["OCCUPIED"]
-    hours["occupancy"] = hours["OCCUPIED"] / working.where(working > 0)
-    return hours
-
-
-def state_chart(hours: Any, path: Path) -> None:
-    """Agents in each state per hour beside handled conversations and occupancy, over the last two days."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    hours = hours[hours.index > hours.index.max() - pd.Timedelta(days=2)]
-    figure, (states, work) = plt.subplots(2, 1, figsize=(12, 7), sharex=True)
-    states.stackplot(
-        hours.index, hours["ONLINE"], hours["OCCUPIED"], hours["AWAY"], labels=["Online", "Occupied", "Away"]
+    arrivals = finished(arrivals.rename(columns=str.lower), "intervalstart")
+    skills = sorted(set(arrivals["skillname"]))
+    figure, axes = plt.subplots(
+        2, len(skills), figsize=(4.5 * len(skills), 7), sharex=True, sharey="row", squeeze=False
     )
-    states.set_ylabel("agents in the state (average)")
-    states.legend(loc="upper left")
-    work.bar(hours.index, hours["handled"], width=1 / 26, color="tab:gray", label="handled conversations")
-    work.set_ylabel("handled conversations per hour")
-    share = work.twinx()
-    share.plot(hours.index, hours["occupancy"] * 100, color="tab:red", linewidth=1.3, label="occupancy")
-    share.set_ylabel("occupancy (%): Occupied over Online or Occupied")
-    share.set_ylim(0, 100)
-    work.tick_params(axis="x", labelrotation=45)
-    figure.suptitle("Per UTC hour: agents Online, Occupied and Away; handled conversations and occupancy")
+    for column, skill in enumerate(skills):
+        volume, handle = axes[0][column], axes[1][column]
+        one = arrivals[arrivals["skillname"] == skill]
+        volume.plot(one["intervalstart"], one["arrivals"], label="arrivals", linewidth=0.8)
+        volume.plot(one["intervalstart"], one["closedconversations"], label="closed", linewidth=0.8, alpha=0.7)
+        volume.set_title(skill)
+        volume.legend(loc="upper left", fontsize="small")
+        days = aht[aht["skill"] == skill]
+        handle.step(days["day"], days["aht_seconds"] / 60, where="post", color="tab:red", label="AHT per day")
+        handle.legend(loc="upper left", fontsize="small")
+        handle.tick_params(axis="x", labelrotation=45)
+    axes[0][0].set_ylabel("conversations per 15 minutes")
+    axes[1][0].set_ylabel("AHT (min): handle time / closed")
+    figure.suptitle(
+        "Per skill, UTC, one scale across skills: arrivals and closed conversations per interval; AHT per day"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close("all")
+
+
+def states_by_group(seconds: Any, occupancy: Any) -> Any:
+    """Per agent group and 15-minute interval: agents Online, Occupied (Back soon) and Away (seconds in the state over
+    the interval's 900), and occupancy (work time over time Online, summed over the group's agents first)."""
+    import pandas as pd
+
+    seconds = seconds.assign(agents=seconds["seconds"] / 900)
+    states = seconds.pivot_table(
+        index=["agent_group", "interval_start"], columns="status", values="agents", aggfunc="sum", fill_value=0.0
+    ).reindex(columns=["ONLINE", "OCCUPIED", "AWAY"], fill_value=0.0)
+    groups = seconds.drop_duplicates("agent_id").set_index("agent_id")["agent_group"]
+    occupancy = occupancy.assign(agent_group=occupancy["agent_id"].map(groups))
+    sums = occupancy.groupby(["agent_group", "interval_start"])[["work_seconds", "online_seconds"]].sum()
+    states["occupancy"] = (sums["work_seconds"] / sums["online_seconds"]).reindex(states.index)
+    starts = states.index.get_level_values("interval_start")
+    every = pd.date_range(starts.min(), starts.max(), freq="15min")  # no agent in a state: zero, not a line across
+    dense = pd.MultiIndex.from_product([sorted(set(groups)), every], names=["agent_group", "interval_start"])
+    states = states.reindex(dense).fillna({"ONLINE": 0.0, "OCCUPIED": 0.0, "AWAY": 0.0})
+    return states.reset_index()
+
+
+def state_chart(states: Any, path: Path) -> None:
+    """One panel per agent group, named: agents in each state per 15-minute interval, and the group's occupancy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    states = finished(states, "interval_start")
+    groups = sorted(set(states["agent_group"]))
+    figure, axes = plt.subplots(len(groups), 1, figsize=(13, 3 * len(groups)), sharex=True, squeeze=False)
+    for row, group in enumerate(groups):
+        one, panel = states[states["agent_group"] == group], axes[row][0]
+        panel.stackplot(
+            one["interval_start"],
+            one["ONLINE"],
+            one["OCCUPIED"],
+            one["AWAY"],
+            labels=["Online", "Occupied (Back soon)", "Away"],
+            alpha=0.8,
+        )
+        panel.set_title(group)
+        panel.set_ylabel("agents")
+        share = panel.twinx()
+        share.plot(one["interval_start"], one["occupancy"] * 100, color="black", linewidth=0.7, label="occupancy")
+        share.set_ylim(0, 100)
+        share.set_ylabel("occupancy (%)")
+        lines, labels = panel.get_legend_handles_labels()
+        more, more_labels = share.get_legend_handles_labels()
+        panel.legend(lines + more, labels + more_labels, loc="upper left", fontsize="small")
+    figure.suptitle(
+        "Per agent group and UTC 15-minute interval: agents in each state; occupancy = work time / time Online"
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close("all")
+
+
+def print_figure(title: str, frame: Any, rows: int = 8) -> None:
+    say(title)
+    print(frame.head(rows).to_string(index=False), "\n")
 
 
 def main() -> int:
@@ -282,6 +257,8 @@ def main() -> int:
 
     import airbyte as ab
     from airbyte.caches import DuckDBCache
+
+    quiet_about_connectors_ended_on_purpose()
 
     cache = DuckDBCache(db_path=args.output / "interval_metrics.duckdb", schema_name="liveperson")
     with account() as config:
@@ -295,25 +272,37 @@ def main() -> int:
         incremental = source.read(cache=cache)
         say(f"Incremental sync landed {incremental.processed_records} records")
         summarize(cache, source.name, streams)
-    picture = args.output / "wfm_per_skill.png"
-    chart(cache, picture)
-    say(f"Chart: {picture}")
-    if {"users", "skills"} <= set(streams):
-        say("Agents per skill, from the roster")
-        print(time_in_state(cache, AGENTS_PER_SKILL).to_string(index=False), "\n")
-    if STATUS not in streams:
-        return 0
-    seconds = time_in_state(cache)
-    say(f"Time in each state per agent and 15-minute interval: {len(seconds)} rows, for example")
-    print(seconds.head(6).to_string(index=False), "\n")
-    if {"users", "agent_groups"} <= set(streams):
-        say("The same with each agent's employee id and group, from the roster")
-        print(time_in_state(cache, TIME_IN_STATE_BY_GROUP).head(6).to_string(index=False), "\n")
-    states = args.output / "wfm_agent_states.png"
-    state_chart(hourly_states(seconds, cache["agent_interval_metrics"].to_pandas()), states)
-    say(f"DuckDB file: {cache.db_path}")
-    say(f"Chart: {states}")
+    cache.get_sql_engine().dispose()  # the figures below read the file through DuckDB itself
+    show_figures(args.output, set(streams))
     return 0
+
+
+def show_figures(output: Path, streams: set[str]) -> None:
+    """The docs page's figures on the demo's file, printed and charted (what each needs landed)."""
+    import duckdb
+
+    with duckdb.connect(str(output / "interval_metrics.duckdb")) as db:
+        calendar, aht = figures.run(db, "dense_calendar"), figures.run(db, "aht_per_skill_and_day")
+        print_figure("AHT per skill and day (handle time over closed conversations), seconds", aht)
+        skill_chart(calendar, aht, output / "wfm_per_skill.png")
+        say(f"Chart: {output / 'wfm_per_skill.png'}")
+        if {"users", "skills"} <= streams:
+            print_figure("Agents per skill, from the roster", figures.run(db, "agents_per_skill"))
+        if {"users", "agent_groups", "skill_agent_conversation_interval_metrics"} <= streams:
+            by_group = figures.run(db, "aht_per_skill_and_agent_group")
+            print_figure("AHT per skill by agent group and day, seconds", by_group)
+        if STATUS not in streams:
+            return
+        seconds = figures.run(db, "time_in_state")
+        print_figure(f"Time in each state per agent and 15-minute interval: {len(seconds)} rows, for example", seconds)
+        occupancy = figures.run(db, "occupancy_per_agent_and_interval")
+        print_figure("Occupancy per agent and interval (work time over time Online)", occupancy)
+        if {"users", "agent_groups"} <= streams:
+            by_group = figures.run(db, "time_in_state_by_group")
+            print_figure("Time in each state with each agent's employee id and group, from the roster", by_group)
+            state_chart(states_by_group(by_group, occupancy), output / "wfm_agent_states.png")
+            say(f"Chart: {output / 'wfm_agent_states.png'}")
+    say(f"DuckDB file: {output / 'interval_metrics.duckdb'}")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import calendar
 import os
 import subprocess
 import sys
+import time
+from datetime import UTC
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
+import pytest
 
-from demo.__main__ import AGENTS_PER_SKILL, ROSTER, STREAMS, TIME_IN_STATE, TIME_IN_STATE_BY_GROUP
-from testkit.simulator import Settings, roster
+from demo import figures
+from demo.__main__ import ROSTER, STREAMS
+from testkit.simulator import Settings, Simulator, roster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,14 +39,15 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
     done = run_demo(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # the four groupings, agent by skill, states, and the roster's five
-    assert len(STREAMS) == 11 and "skill_agent_interval_metrics" in STREAMS and set(ROSTER) <= set(STREAMS)
-    assert "agent_status_changes" in STREAMS
+    assert len(STREAMS) == 12 and "skill_agent_conversation_interval_metrics" in STREAMS
+    assert set(ROSTER) <= set(STREAMS) and "agent_status_changes" in STREAMS
     for stream in STREAMS:
         assert stream in done.stdout
     assert "Incremental sync landed" in done.stdout and "Stopped the simulator" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
     for chart in (tmp_path / "wfm_per_skill.png", tmp_path / "wfm_agent_states.png"):
         assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000
-    assert "Time in each state per agent and 15-minute interval" in done.stdout
+    assert "AHT per skill and day (handle time over closed conversations)" in done.stdout
     with duckdb.connect(str(tmp_path / "interval_metrics.duckdb"), read_only=True) as db:
         for stream in STREAMS:
             rows = count(db, f"select count(*) from liveperson.{stream}")
@@ -49,19 +57,86 @@ def test_demo_lands_every_stream_in_duckdb_and_draws_the_chart(tmp_path: Path) -
                 f"_airbyte_extracted_at, _airbyte_meta) from liveperson.{stream})",
             )
             assert rows > (0 if stream in ROSTER else 100) and rows == distinct, stream
-        # The docs page's roster joins, on the same file: every state has its agent's group; agents per skill are the
-        # simulator's human agents that are not deleted, by each skill they take.
-        db.execute("SET TimeZone = 'UTC'")
-        by_group = db.execute(TIME_IN_STATE_BY_GROUP).fetchall()
-        assert len(by_group) == len(db.execute(TIME_IN_STATE).fetchall()) > 0
-        assert all(row[2] for row in by_group)
-        names = {skill["id"]: skill["name"] for skill in roster.truth(Settings().account, "skills")}
-        expected: dict[str, int] = {}
-        for user in roster.truth(Settings().account, "users"):
-            if not user["deleted"] and user["userTypeId"] == 1:
-                for skill in user["skillIds"]:
-                    expected[names[skill]] = expected.get(names[skill], 0) + 1
-        assert dict(db.execute(AGENTS_PER_SKILL).fetchall()) == expected
+        the_docs_figures_hold_on_the_demo_s_file(db)
+
+
+def the_docs_figures_hold_on_the_demo_s_file(db: duckdb.DuckDBPyConnection) -> None:
+    """Each figure of the docs page, run on the demo's file, against the simulator's truth over the range landed."""
+    truth = Simulator(Settings())  # the demo's world, not started: its truth is a function of the settings
+    first, last = (
+        calendar.timegm(moment.timetuple())
+        for moment in db.execute(
+            "select min(intervalstart), max(intervalstart) from liveperson.skill_interval_metrics"
+        ).fetchone()
+    )
+    end = last + 900
+    # AHT per skill and day: handle time over closed conversations, sums over the day's intervals landed
+    wanted: dict[tuple[str, int], list[int]] = {}
+    for entry in truth.entries("skill", first, end):
+        at = calendar.timegm(time.strptime(entry["timeframe"]["from"], "%Y-%m-%dT%H:%M:%SZ"))
+        sums = wanted.setdefault((entry["skillName"], at - at % 86400), [0, 0])
+        sums[0] += entry["metrics"]["handleTime"]
+        sums[1] += entry["metrics"]["closedConversations"]
+    aht = figures.run(db, "aht_per_skill_and_day")
+    assert len(aht) == len(wanted) > 20
+    for row in aht.itertuples():
+        handle, closed = wanted[(row.skill, calendar.timegm(row.day.timetuple()))]
+        assert row.aht_seconds == pytest.approx(handle / closed), row
+    # AHT per skill by agent group: handle time over the distinct conversations each group worked for the skill
+    groups = {user["id"]: user["agentGroupId"] for user in roster.truth(Settings().account, "users")}
+    names = {group["id"]: group["name"] for group in roster.truth(Settings().account, "agent_groups")}
+    by_group: dict[tuple[str, str, int], tuple[int, set[str]]] = {}
+    for entry in truth.entries("skill,agent,conversation", first, end):
+        at = calendar.timegm(time.strptime(entry["timeframe"]["from"], "%Y-%m-%dT%H:%M:%SZ"))
+        key = (entry["skillName"], names[groups[entry["agentId"]]], at - at % 86400)
+        handle, conversations = by_group.get(key, (0, set()))
+        by_group[key] = (handle + entry["metrics"]["handleTime"], conversations | {entry["conversationId"]})
+    per_group = figures.run(db, "aht_per_skill_and_agent_group")
+    assert len(per_group) == len(by_group) > 20
+    for row in per_group.itertuples():
+        handle, conversations = by_group[(row.skill, row.agent_group, calendar.timegm(row.day.timetuple()))]
+        assert row.aht_seconds == pytest.approx(handle / len(conversations)), row
+    # Occupancy: work time over time Online, never above 1, and all the work of closed shifts falls in time Online
+    occupancy = figures.run(db, "occupancy_per_agent_and_interval")
+    assert len(occupancy) > 1000 and occupancy["occupancy"].between(0, 1).all()
+    # (shifts wholly inside the changes read: not the first day's, whose logins came before, nor the last day's)
+    since, until = occupancy["interval_start"].min() + pd.Timedelta(days=1), occupancy["interval_start"].max()
+    settled = occupancy[occupancy["interval_start"].between(since, until - pd.Timedelta(days=1))]
+    all_work = db.execute(
+        "select sum(worktime) from liveperson.agent_interval_metrics where intervalstart between ? and ?",
+        [since, until - pd.Timedelta(days=1)],
+    ).fetchone()
+    assert all_work is not None and settled["work_seconds"].sum() == all_work[0] > 0
+    # The same states with each agent's group: every row has it
+    by_state = figures.run(db, "time_in_state_by_group")
+    assert len(by_state) == len(figures.run(db, "time_in_state")) and by_state["agent_group"].notna().all()
+    # Agents per skill: the simulator's human agents that are not deleted, by each skill they take
+    skill_names = {skill["id"]: skill["name"] for skill in roster.truth(Settings().account, "skills")}
+    agents: dict[str, int] = {}
+    for user in roster.truth(Settings().account, "users"):
+        if not user["deleted"] and user["userTypeId"] == 1:
+            for skill in user["skillIds"]:
+                agents[skill_names[skill]] = agents.get(skill_names[skill], 0) + 1
+    assert dict(figures.run(db, "agents_per_skill").itertuples(index=False)) == agents
+    # Local time: Berlin's wall clock for every interval, on the file's UTC timestamps and on zoned ones
+    local = figures.run(db, "local_time_without_zone")
+    berlin = ZoneInfo("Europe/Berlin")
+    for row in local.itertuples():
+        assert row.local_start == row.intervalstart.replace(tzinfo=UTC).astimezone(berlin).replace(tzinfo=None)
+    with duckdb.connect() as zoned:
+        zoned.execute("SET TimeZone = 'UTC'")
+        zoned.execute("CREATE SCHEMA liveperson")
+        zoned.execute("CREATE TABLE liveperson.skill_interval_metrics (intervalStart TIMESTAMPTZ)")
+        zoned.executemany(
+            "INSERT INTO liveperson.skill_interval_metrics VALUES (?)",
+            [(row.intervalstart.replace(tzinfo=UTC),) for row in local.itertuples()],
+        )
+        assert list(figures.run(zoned, "local_time_with_zone")["local_start"]) == list(local["local_start"])
+    # The dense calendar: every interval and skill, quiet ones as zero, arrivals adding up
+    dense = figures.run(db, "dense_calendar")
+    skills = count(db, "select count(distinct skillid) from liveperson.skill_interval_metrics")
+    assert len(dense) == ((end - first) // 900) * skills
+    assert dense["arrivals"].sum() == count(db, "select sum(arrivals) from liveperson.skill_interval_metrics")
 
 
 def test_demo_with_a_half_set_environment_says_which_variables_it_needs(tmp_path: Path) -> None:
@@ -70,24 +145,25 @@ def test_demo_with_a_half_set_environment_says_which_variables_it_needs(tmp_path
     assert "LP_CLIENT_ID, LP_CLIENT_SECRET are not set" in done.stderr
 
 
-def test_the_chart_counts_quiet_hours_as_zero_and_averages_handle_time_as_a_ratio_of_sums() -> None:
-    import pandas as pd
-
-    from demo.__main__ import hourly_per_skill
-
-    frame = pd.DataFrame(
-        {
-            "intervalStart": ["2026-11-25T08:00:00Z", "2026-11-25T08:15:00Z", "2026-11-25T10:45:00Z"],
-            "skillName": ["Sales", "Sales", "Sales"],
-            "arrivals": [3, 1, 2],
-            "handledConversations": [1, 3, 2],
-            "handleTime": [600, 300, 240],
-        }
-    )
-    hourly = hourly_per_skill(frame).xs("Sales", level="skillname")
-    assert list(hourly["arrivals"]) == [4, 0, 2]  # 09:00 was quiet: a zero, not a gap
-    assert list(hourly["handledconversations"]) == [4, 0, 2]
-    assert hourly["aht"].iloc[0] == 900 / 4 and pd.isna(hourly["aht"].iloc[1]) and hourly["aht"].iloc[2] == 120
+def test_aht_is_handle_time_over_closed_conversations_summed_over_the_day_never_a_mean_of_ratios() -> None:
+    """The docs page's AHT: a conversation worked across two intervals (handle time in both, closed in the second)
+    counts once; a workload figure (handle time over handled, per interval, averaged) would give half."""
+    rows = [
+        ("2026-11-25 08:00:00", "Sales", 300, 0, 1),
+        ("2026-11-25 08:15:00", "Sales", 300, 1, 1),
+        ("2026-11-25 10:45:00", "Sales", 240, 1, 1),
+        ("2026-11-26 09:00:00", "Sales", 100, 0, 1),  # still open at the day's end: no close, no AHT
+    ]
+    with duckdb.connect() as db:
+        db.execute("CREATE SCHEMA liveperson")
+        db.execute(
+            "CREATE TABLE liveperson.skill_interval_metrics (intervalStart TIMESTAMP, skillName VARCHAR, "
+            "handleTime BIGINT, closedConversations BIGINT, handledConversations BIGINT, intervalDuration BIGINT, "
+            "handleTimeModel VARCHAR)"
+        )
+        db.executemany("INSERT INTO liveperson.skill_interval_metrics VALUES (?, ?, ?, ?, ?, 15, 'IFT')", rows)
+        aht = figures.run(db, "aht_per_skill_and_day")
+    assert list(aht["aht_seconds"].fillna(-1)) == [(300 + 300 + 240) / 2, -1]
 
 
 def test_time_in_state_splits_each_state_at_interval_boundaries_and_ends_it_at_the_agent_s_next_change() -> None:
@@ -102,15 +178,14 @@ def test_time_in_state_splits_each_state_at_interval_boundaries_and_ends_it_at_t
         (9, "ONLINE", "2026-11-25 08:20:00", 1),
     ]
     with duckdb.connect() as db:
-        db.execute("SET TimeZone = 'UTC'")
         db.execute("CREATE SCHEMA liveperson")
         db.execute(
             "CREATE TABLE liveperson.agent_status_changes "
-            "(agentid BIGINT, status VARCHAR, time TIMESTAMPTZ, sequencenumber BIGINT)"
+            "(agentid BIGINT, status VARCHAR, time TIMESTAMP, sequencenumber BIGINT)"
         )
         db.executemany("INSERT INTO liveperson.agent_status_changes VALUES (?, ?, ?, ?)", changes)
-        rows = db.execute(TIME_IN_STATE).fetchall()
-    found = [(agent, f"{start:%H:%M}", status, float(seconds)) for agent, start, status, seconds in rows]
+        rows = figures.run(db, "time_in_state").sort_values(["interval_start", "agent_id", "status"])
+    found = [(r.agent_id, f"{r.interval_start:%H:%M}", r.status, float(r.seconds)) for r in rows.itertuples()]
     assert found == [
         (7, "08:00", "ONLINE", 300.0),
         (7, "08:15", "ONLINE", 900.0),

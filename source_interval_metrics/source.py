@@ -27,6 +27,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import inputs, interval_grid, retention, service_hosts
 from source_interval_metrics.components import outage
+from source_interval_metrics.progress import ReadProgress
 
 STATUS_STREAM = "agent_status_changes"
 # The CDK's words when a fresh OAuth token is refused too; ours say what to check.
@@ -180,11 +181,23 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
             raise sync_failure(failures) from error
 
     def _read_the_catalog(self, catalog: ConfiguredAirbyteCatalog) -> Iterator[AirbyteMessage]:
-        """The CDK's read, building only the streams the catalog selects (as its `check` does), not every stream."""
+        """The CDK's read, building only the streams the catalog selects (as its `check` does), not every stream, saying
+        where it is (`ReadProgress`)."""
         built = self._streams_by_name([configured.stream.name for configured in catalog.streams]) or []
         selected = self._select_streams(streams=built, configured_catalog=catalog)
-        if selected:
-            yield from self._concurrent_source.read(selected)
+        progress = ReadProgress()
+        for stream in selected:
+            progress.follow(stream)
+        try:
+            for message in self._concurrent_source.read(selected) if selected else ():
+                if message.type == Type.STATE and message.state and message.state.stream:
+                    blob = message.state.stream.stream_state
+                    saved = blob.__dict__ if blob is not None else {}
+                    progress.saved(message.state.stream.stream_descriptor.name, saved)
+                yield message
+        finally:
+            for line in progress.summary():
+                self.logger.info(line)
 
     def _refuse_unknown_streams(self, catalog: ConfiguredAirbyteCatalog) -> None:
         known = self.stream_names

@@ -64,6 +64,32 @@ def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -
 
 
 @freeze_time(NOW)
+def test_a_read_says_each_window_it_read_and_at_the_end_the_range_records_and_state_of_each_stream() -> None:
+    with VerifiedHttpMocker() as http_mocker:
+        mock_sign_in(http_mocker)
+        http_mocker.get(
+            metrics_request(SKILL, "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
+            page([entry("2026-11-24T09:00:00Z", "2026-11-24T09:15:00Z", skillId=123, skillName="Tech Support")]),
+        )
+        http_mocker.get(
+            metrics_request(SKILL, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z"),
+            page([entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z", skillId=456, skillName="Sales")]),
+        )
+        output = run(config(), SKILL)
+    said = [m.log.message for m in output.logs if m.log.level.value == "INFO" and m.log.message.startswith(SKILL)]
+    windows = sorted(line for line in said if "window(s) of the stream left" in line)
+    assert len(windows) == 2 and all(line.startswith(f"{SKILL}: read 1 records from 2026-11-2") for line in windows)
+    assert {line.rsplit("; ", 1)[1] for line in windows} == {
+        "1 window(s) of the stream left.",
+        "0 window(s) of the stream left.",
+    }
+    assert said[-1] == (
+        f"{SKILL}: read 2 of 2 window(s), 2026-11-24T00:00:00Z to 2026-11-25T09:59:59Z, 2 records; "
+        "state saved: {'intervalStart': '2026-11-25T09:45:00Z'}."
+    )
+
+
+@freeze_time(NOW)
 @pytest.mark.parametrize("stream", list(STREAMS))
 def test_each_stream_asks_for_exactly_its_grouping_and_metrics(stream: str) -> None:
     """metrics_request spells out the full query; HttpMocker only answers an identical one."""
