@@ -205,3 +205,22 @@ def test_the_demo_goes_on_without_status_changes_when_the_key_lacks_their_permis
         assert readable_streams(config) == [stream for stream in STREAMS if stream != STATUS]
         simulator.update(status_permission=True)
         assert readable_streams(config) == STREAMS
+
+
+def test_every_sql_example_of_the_docs_page_is_a_figure_the_demo_s_file_check_runs() -> None:
+    """No SQL on the page escapes the tests: each block is a named figure, and each figure is checked above."""
+    page = figures.DOCS_PAGE.read_text()
+    checked = {
+        "time_in_state",
+        "time_in_state_by_group",
+        "agents_per_skill",
+        "aht_per_skill_and_day",
+        "aht_per_skill_and_agent_group",
+        "occupancy_per_agent_and_interval",
+        "local_time_with_zone",
+        "local_time_without_zone",
+        "dense_calendar",
+    }
+    assert page.count("```sql\n") == len(figures.figures()) and set(figures.figures()) == checked
+    source = Path(__file__).read_text()
+    assert all(f'figures.run(db, "{name}")' in source or f'"{name}")' in source for name in checked)
