@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := $(shell sed -n 's/^uv==//p' requirements-dev.lock)
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install lint typecheck test unit demo bench lock clean
+.PHONY: install lint typecheck test unit demo bench bench-compare lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ demo: install
 bench: install
 	$(BIN)/python -m compileall -q source_interval_metrics
 	$(BIN)/python -m bench.run
+
+# The same work on another commit (REF, in a temporary git worktree) and on the working tree, alternating.
+bench-compare: install
+	$(BIN)/python -m bench.compare $(REF)
