@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from typing import Any
@@ -9,9 +10,15 @@ from typing import Any
 import pytest
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
+    get_declarative_component_schema,
+    validate_manifest,
+)
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from jsonschema import ValidationError
 
+from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy
 from source_interval_metrics.components.records import (
     IntervalRecordExtractor,
@@ -275,3 +282,13 @@ def test_typed_fields_are_integers_and_booleans_wherever_they_sit_and_other_valu
     absent = {"id": 7}
     typed.transform(absent)
     assert absent == {"id": 7}
+
+
+def test_the_packaged_manifest_is_valid_against_the_cdk_s_component_schema() -> None:
+    """What the CDK checks at every start, and the source leaves to this test (the manifest is packaged, constant)."""
+    source = SourceIntervalMetrics(source_config=manifest())
+    validate_manifest(source.resolved_manifest, get_declarative_component_schema())
+    broken = copy.deepcopy(dict(source.resolved_manifest))
+    broken["streams"][0]["retriever"]["type"] = "NoSuchRetriever"
+    with pytest.raises(ValidationError):
+        validate_manifest(broken, get_declarative_component_schema())
