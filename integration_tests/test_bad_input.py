@@ -16,8 +16,7 @@ import pytest
 
 from integration_tests.conftest import connector_config
 from source_interval_metrics import manifest as packaged
-from source_interval_metrics import run, service_hosts
-from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
+from source_interval_metrics import run
 from source_interval_metrics.components.records import IntervalRecordExtractor
 from testkit.simulator import Settings, Simulator
 from testkit.simulator.data import rfc3339
@@ -280,8 +279,6 @@ def test_every_input_gets_success_or_one_actionable_line(
 ) -> None:
     case = CASES[label]
     monkeypatch.setattr(sys, "argv", sys.argv)
-    service_hosts.forget()
-    SentinelOAuthAuthenticator.forget()
     shared_simulator.update(**{"fault_sequence": [], "fault_rates": {}, "has_permission": True, **case.simulator})
     code, messages, out = run_case(case, shared_simulator, tmp_path, capsys)
     assert "Traceback" not in out, out[-3000:]
@@ -316,8 +313,6 @@ def failure_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture
 def fresh(shared_simulator: Simulator, monkeypatch: pytest.MonkeyPatch, short_pauses: None) -> Simulator:
     monkeypatch.setattr(sys, "argv", sys.argv)
-    service_hosts.forget()
-    SentinelOAuthAuthenticator.forget()
     shared_simulator.update(fault_sequence=[], fault_rates={}, has_permission=True, latency=0.0)
     return shared_simulator
 
