@@ -17,7 +17,7 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir dist . \
     && rm -rf dist
 
 LABEL io.airbyte.name=airbyte/source-interval-metrics
-LABEL io.airbyte.version=0.3.0
+LABEL io.airbyte.version=0.4.0
 
 ENV AIRBYTE_ENTRYPOINT="source-interval-metrics"
 ENTRYPOINT ["source-interval-metrics"]
