@@ -44,8 +44,8 @@ def records_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
     return records
 
 
-@freeze_time(NOW)
-def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -> None:
+def read_two_one_day_windows() -> EntrypointOutput:
+    """A full refresh of the skill grouping from yesterday's midnight: one entry in each of its two windows."""
     with VerifiedHttpMocker() as http_mocker:
         mock_sign_in(http_mocker)
         http_mocker.get(
@@ -56,7 +56,12 @@ def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -
             metrics_request(SKILL, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z"),
             page([entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z", skillId=456, skillName="Sales")]),
         )
-        records = records_of(run(config(), SKILL), SKILL)
+        return run(config(), SKILL)
+
+
+@freeze_time(NOW)
+def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -> None:
+    records = records_of(read_two_one_day_windows(), SKILL)
     assert [(r["intervalStart"], r["skillId"]) for r in records] == [
         ("2026-11-24T09:00:00Z", 123),
         ("2026-11-25T09:45:00Z", 456),
@@ -65,17 +70,7 @@ def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -
 
 @freeze_time(NOW)
 def test_a_read_says_each_window_it_read_and_at_the_end_the_range_records_and_state_of_each_stream() -> None:
-    with VerifiedHttpMocker() as http_mocker:
-        mock_sign_in(http_mocker)
-        http_mocker.get(
-            metrics_request(SKILL, "2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
-            page([entry("2026-11-24T09:00:00Z", "2026-11-24T09:15:00Z", skillId=123, skillName="Tech Support")]),
-        )
-        http_mocker.get(
-            metrics_request(SKILL, "2026-11-25T00:00:00Z", "2026-11-25T10:00:00Z"),
-            page([entry("2026-11-25T09:45:00Z", "2026-11-25T10:00:00Z", skillId=456, skillName="Sales")]),
-        )
-        output = run(config(), SKILL)
+    output = read_two_one_day_windows()
     said = [m.log.message for m in output.logs if m.log.level.value == "INFO" and m.log.message.startswith(SKILL)]
     windows = sorted(line for line in said if "window(s) of the stream left" in line)
     assert len(windows) == 2 and all(line.startswith(f"{SKILL}: read 1 records from 2026-11-2") for line in windows)
