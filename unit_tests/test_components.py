@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import io
 import json
 from typing import Any
 
 import pytest
 import requests
+import urllib3
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     get_declarative_component_schema,
@@ -19,6 +21,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from jsonschema import ValidationError
 
 from source_interval_metrics import SourceIntervalMetrics
+from source_interval_metrics.components.decoder import JsonArrayItemsDecoder
 from source_interval_metrics.components.paging import NextPageKeyPaginationStrategy
 from source_interval_metrics.components.records import (
     IntervalRecordExtractor,
@@ -292,3 +295,40 @@ def test_the_packaged_manifest_is_valid_against_the_cdk_s_component_schema() -> 
     broken["streams"][0]["retriever"]["type"] = "NoSuchRetriever"
     with pytest.raises(ValidationError):
         validate_manifest(broken, get_declarative_component_schema())
+
+
+def streamed(body: bytes, encoding: str | None = None) -> requests.Response:
+    """An answer whose body is read as it streams in, gzipped when `encoding` says so."""
+    response = requests.Response()
+    response.status_code = 200
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    sent = gzip.compress(body) if encoding == "gzip" else body
+    response.raw = urllib3.HTTPResponse(body=io.BytesIO(sent), headers=headers, preload_content=False)
+    return response
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_a_roster_body_is_decoded_item_by_item_as_it_streams_in(encoding: str | None) -> None:
+    users = [{"id": n, "loginName": f"agent{n}", "skillIds": [1, 2], "maxChats": 2.5} for n in range(3)]
+    decoder = JsonArrayItemsDecoder(parameters={"name": "users"})
+    items = decoder.decode(streamed(json.dumps(users).encode(), encoding))
+    assert decoder.is_stream_response() and next(items) == users[0]  # the first before the rest is read
+    assert list(items) == users[1:]
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        (b' {"message": "busy"}', """a body that starts '{"message": "busy"}'"""),
+        (b"", "an empty body"),
+        (b'[{"id": 1}, {"id"', "a body that is cut off or not JSON (parse error: premature EOF"),
+    ],
+)
+def test_a_roster_body_that_is_not_a_list_is_a_transient_error_naming_the_stream(body: bytes, found: str) -> None:
+    items = JsonArrayItemsDecoder(parameters={"name": "skills"}).decode(streamed(body))
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(items)
+    assert raised.value.failure_type == FailureType.transient_error
+    said = raised.value.message or ""
+    assert said.startswith(f"LivePerson answered skills with {found}") and "\n" not in said
+    assert said.endswith("where the list of all items belongs. Try the sync again later.")
