@@ -104,7 +104,11 @@ class LivePersonErrorHandler(DefaultErrorHandler):
                 "naming an unfinished interval in it; asking again.",
             )
         if status == 400:  # the requester's (AgentActivityRequester): it asks again to learn why, or raises
-            return _resolution(ResponseAction.IGNORE, FailureType.config_error, "")
+            return _resolution(
+                ResponseAction.IGNORE,
+                FailureType.config_error,
+                f"LivePerson refused a request (HTTP 400: {api_message(response)}); asking again to learn why.",
+            )
         if status == 401:
             said = api_message(response)
             return _resolution(
