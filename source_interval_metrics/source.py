@@ -181,7 +181,8 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                     stream = error.stream_descriptor.name if error.stream_descriptor else ""
                     error.message = _actionable(error.message, self._access_help(stream))
                     if any(said.message == error.message for said in failures.values()):
-                        failures.setdefault(stream, error)
+                        if stream:
+                            failures.setdefault(stream, error)
                         continue  # the same failure from another window or stream (an outage): said once
                     if stream:
                         failures.setdefault(stream, error)
