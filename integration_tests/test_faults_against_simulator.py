@@ -176,6 +176,26 @@ def test_another_connector_s_state_is_refused_naming_the_stream_and_the_key_it_l
     assert not [m for m in messages if m["type"] in ("RECORD", "STATE")]
 
 
+def test_a_stream_once_synced_in_full_refresh_reads_from_the_start_when_switched_to_incremental(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    """The state the CDK saved for the full refresh is this connector's own: neither refused nor carried on."""
+    start = hours_ago(3)
+    saved = [
+        {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": SKILL}, "stream_state": {"__ab_no_cursor_state_message": True}},
+        }
+    ]
+    config = connector_config(simulator, start_date=rfc3339(start))
+    messages = run_connector(tmp_path, "read", config, catalog([SKILL]), state=saved)
+    assert errors(messages) == []
+    expected = expected_records(simulator, SKILL, start, requested_end(simulator))
+    assert compare(SKILL, records(messages, SKILL), expected) == CLEAN
+    (state,) = final_states(messages)
+    assert set(state["stream"]["stream_state"]) == {"intervalStart"}
+
+
 def start_reading(simulator: Simulator, tmp_path: Path, start: int, workers: int) -> subprocess.Popen[str]:
     """A read of every stream from `start`, slowed down (50 ms a request) so that it can be stopped half way."""
     simulator.update(latency=0.05)

@@ -215,10 +215,14 @@ def test_state_minus_lookback_lands_on_an_interval_boundary(
     assert not migration.should_migrate(migrated)
 
 
-def test_state_migration_leaves_empty_and_concurrent_states_alone() -> None:
+def test_state_migration_leaves_empty_and_concurrent_states_alone_and_drops_a_full_refresh_s_mark() -> None:
+    """A stream synced in full refresh before carries the CDK's mark; switched to incremental, the mark is dropped
+    and it reads from the start (it is this connector's state, not another's)."""
     migration = SavedCursorStateMigration(config=CONFIG, parameters={}, cursor_end=END)
     assert not migration.should_migrate({})
     assert not migration.should_migrate({"state_type": "date-range", "slices": []})
+    for marked in ({"__ab_no_cursor_state_message": True}, {"__ab_full_refresh_sync_complete": True}):
+        assert migration.should_migrate(marked) and migration.migrate(marked) == {}
 
 
 def test_a_state_that_is_not_a_date_is_a_config_error() -> None:

@@ -19,6 +19,7 @@ from isodate import parse_duration
 from source_interval_metrics.interval_grid import CURSOR_FIELD, floor, parse, rfc3339
 
 logger = logging.getLogger("airbyte")
+CDK_MARKER = "__ab_"  # the CDK's own state keys, such as a full refresh's `__ab_no_cursor_state_message`
 
 
 @dataclass
@@ -69,6 +70,8 @@ class SavedCursorStateMigration(StateMigration):
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
         if not stream_state or "state_type" in stream_state:  # none, or the CDK's own concurrent form
             return False
+        if all(key.startswith(CDK_MARKER) for key in stream_state):
+            return True  # the CDK's mark of a full refresh (the stream was synced so before): read from the start
         if self.cursor_field not in stream_state:
             raise AirbyteTracedException(
                 message=(
@@ -82,6 +85,8 @@ class SavedCursorStateMigration(StateMigration):
         return len(stream_state) > 1 or bool(self._as_written(self._saved(value)) != value)
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        if all(key.startswith(CDK_MARKER) for key in stream_state):
+            return {}  # dropped, not carried into the incremental state
         value = stream_state[self.cursor_field]
         saved = self._saved(value)
         written = self._as_written(saved)
