@@ -197,7 +197,8 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
     def _read_the_catalog(self, catalog: ConfiguredAirbyteCatalog) -> Iterator[AirbyteMessage]:
         """The CDK's read, building only the streams the catalog selects (as its `check` does), not every stream, saying
         where it is (`ReadProgress`)."""
-        built = self._streams_by_name([configured.stream.name for configured in catalog.streams]) or []
+        names = [configured.stream.name for configured in catalog.streams]
+        built = (self._streams_by_name(names) if names else None) or self.streams(config=self._config)
         selected = self._select_streams(streams=built, configured_catalog=catalog)
         progress = ReadProgress()
         for stream in selected:

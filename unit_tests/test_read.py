@@ -10,6 +10,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 from freezegun import freeze_time
 
+from source_interval_metrics import SourceIntervalMetrics
 from testkit.schemas import assert_valid_records
 from unit_tests.conftest import (
     STREAMS,
@@ -66,6 +67,24 @@ def test_full_refresh_reads_one_day_windows_up_to_the_last_finished_interval() -
         ("2026-11-24T09:00:00Z", 123),
         ("2026-11-25T09:45:00Z", 456),
     ]
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("by_name", ["the catalog's streams alone", "every stream, when the CDK cannot pick"])
+def test_a_read_builds_the_catalog_s_streams_and_never_reads_nothing(
+    by_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[list[str]] = []
+    pick = SourceIntervalMetrics._streams_by_name
+
+    def picked(self: SourceIntervalMetrics, names: list[str]) -> Any:
+        streams = pick(self, names) if by_name.startswith("the catalog") else None
+        built.append([stream.name for stream in streams or []])
+        return streams
+
+    monkeypatch.setattr(SourceIntervalMetrics, "_streams_by_name", picked)
+    assert len(records_of(read_two_one_day_windows(), SKILL)) == 2
+    assert built == ([[SKILL]] if by_name.startswith("the catalog") else [[]])
 
 
 @freeze_time(NOW)
