@@ -26,8 +26,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import inputs, interval_grid, retention, service_hosts
-from source_interval_metrics.components import outage
-from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
+from source_interval_metrics.components.account import ACCOUNT, LivePersonAccount
 from source_interval_metrics.progress import ReadProgress
 
 STATUS_STREAM = "agent_status_changes"
@@ -50,14 +49,6 @@ def _actionable(said: str | None, access_help: str | None) -> str | None:
     return (
         f"LivePerson refused a freshly issued access token (HTTP 401). {access_help}" if access_help else REFUSED_TOKEN
     )
-
-
-def _start_afresh() -> None:
-    """A check or a sync starts knowing no host, no token and no host down: one verb is one process, but tests run
-    many in one."""
-    service_hosts.forget()
-    SentinelOAuthAuthenticator.forget()
-    outage.forget()
 
 
 def sync_failure(failures: Mapping[str, AirbyteErrorTraceMessage]) -> AirbyteTracedException:
@@ -106,14 +97,21 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
                 return stream.get("$parameters", {}).get("access_help")  # type: ignore[no-any-return]
         return None
 
+    def _start_afresh(self) -> LivePersonAccount:
+        """A check or a sync starts knowing no host, no token and no host down, in an account its components share
+        through the config the CDK gives them (which it has already written out by then)."""
+        account = LivePersonAccount()
+        self._config = {**self._config, ACCOUNT: account}
+        return account
+
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Find the hosts, sign in, and read each stream the manifest's `check` names (one entry of the last hour, for
         the Agent Activity API): a failure names the step and what to do. The first, interval metrics, must be
         readable; where another is not (its method needs a permission of its own), the check succeeds and says so."""
-        _start_afresh()
+        account = self._start_afresh()
         try:
-            service_hosts.service_url(self._config, service_hosts.AGENT_ACTIVITY)
-            service_hosts.service_url(self._config, service_hosts.SENTINEL)
+            service_hosts.service_url(self._config, service_hosts.AGENT_ACTIVITY, account)
+            service_hosts.service_url(self._config, service_hosts.SENTINEL, account)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(
                 status=Status.FAILED, message=f"Finding the account's hosts failed: {error.message}"
@@ -170,7 +168,7 @@ class SourceIntervalMetrics(ConcurrentDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        _start_afresh()
+        self._start_afresh()
         self._refuse_unknown_streams(catalog)
         self._warn_about_unreadable_intervals(catalog, state or [])
         failures: dict[str, AirbyteErrorTraceMessage] = {}

@@ -16,9 +16,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from airbyte_cdk.test.mock_http.request import ANY_QUERY_PARAMS
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from source_interval_metrics import SourceIntervalMetrics, service_hosts
-from source_interval_metrics.components import outage
-from source_interval_metrics.components.auth import SentinelOAuthAuthenticator
+from source_interval_metrics import SourceIntervalMetrics
 from source_interval_metrics.interval_grid import one_second_before
 from source_interval_metrics.manifest import manifest
 
@@ -262,13 +260,3 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(time, "sleep", fake_sleep)
     return slept
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """Host look-ups, tokens and hosts found down are kept per process; every test starts without them."""
-    for forget in (service_hosts.forget, SentinelOAuthAuthenticator.forget, outage.forget):
-        forget()
-    yield
-    for forget in (service_hosts.forget, SentinelOAuthAuthenticator.forget, outage.forget):
-        forget()

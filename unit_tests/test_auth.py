@@ -70,11 +70,12 @@ def test_a_token_is_renewed_before_it_expires() -> None:
     request = token_request()
     with VerifiedHttpMocker() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
         http_mocker.post(request, [token_answer("token-one-0001", 600), token_answer("token-two-0002", 600)])
-        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
+        signed_in = authenticator()
+        assert signed_in.get_auth_header()["Authorization"] == "Bearer token-one-0001"
         clock.tick(530)  # 70 s before expiry: still good
-        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
+        assert signed_in.get_auth_header()["Authorization"] == "Bearer token-one-0001"
         clock.tick(20)  # 50 s before expiry: renewed
-        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-two-0002"
+        assert signed_in.get_auth_header()["Authorization"] == "Bearer token-two-0002"
         http_mocker.assert_number_of_calls(request, 2)
 
 
@@ -122,8 +123,7 @@ def test_a_sentinel_outage_is_retried_then_reported_as_transient(pauses: list[fl
         http_mocker.post(request, [HttpResponse("{}", 503), HttpResponse("{}", 502), token_answer("token-one-0001")])
         assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
         http_mocker.assert_number_of_calls(request, 3)
-    SentinelOAuthAuthenticator.forget()
-    with VerifiedHttpMocker() as http_mocker:
+    with VerifiedHttpMocker() as http_mocker:  # another sync
         http_mocker.post(request, [HttpResponse("{}", 503)] * 4)  # the first and 3 retries
         with pytest.raises(AirbyteTracedException) as raised:
             authenticator().get_auth_header()
@@ -143,8 +143,9 @@ def test_a_token_without_a_usable_lifetime_is_kept_an_hour_less_a_minute(lifetim
     ]
     with VerifiedHttpMocker() as http_mocker, freeze_time("2026-11-25T10:00:00Z") as clock:
         http_mocker.post(request, answers)
-        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
+        signed_in = authenticator()
+        assert signed_in.get_auth_header()["Authorization"] == "Bearer token-one-0001"
         clock.tick(3530)  # 70 s before the hour: still good
-        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-one-0001"
+        assert signed_in.get_auth_header()["Authorization"] == "Bearer token-one-0001"
         clock.tick(20)  # 50 s before the hour: renewed
-        assert authenticator().get_auth_header()["Authorization"] == "Bearer token-two-0002"
+        assert signed_in.get_auth_header()["Authorization"] == "Bearer token-two-0002"

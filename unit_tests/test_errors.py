@@ -17,7 +17,7 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components import outage
+from source_interval_metrics.components.account import ACCOUNT, LivePersonAccount
 from source_interval_metrics.components.error_handler import LivePersonBackoffStrategy, LivePersonErrorHandler
 from source_interval_metrics.components.request import refused_metrics, requested_metrics
 from source_interval_metrics.manifest import manifest
@@ -161,8 +161,9 @@ class Backoff(LivePersonBackoffStrategy):
         return wait
 
 
-def backoff() -> Backoff:
-    return Backoff(config=OAUTH2, parameters={})
+def backoff(account: LivePersonAccount | None = None) -> Backoff:
+    """As the manifest builds it, in a sync whose streams share `account` (else a component of its own)."""
+    return Backoff(config={**OAUTH2, ACCOUNT: account} if account else OAUTH2, parameters={})
 
 
 def test_server_errors_pause_5_10_15_seconds_then_fail_quoting_the_api() -> None:
@@ -250,16 +251,16 @@ def test_once_a_request_has_used_up_its_retries_on_an_outage_the_host_is_down_fo
     """The next request to that host fails at once in the same words, without a retry; other hosts are asked."""
     failing = answer(503, {"message": "Service unavailable"})
     failing.request = requests.Request("GET", "https://va.agentactivity.liveperson.net/api/x").prepare()
+    account = LivePersonAccount()  # the sync's, shared by its streams' components
     with pytest.raises(AirbyteTracedException) as first:
-        backoff().backoff_time(failing, 4)
+        backoff(account).backoff_time(failing, 4)
     with pytest.raises(AirbyteTracedException) as second:
-        backoff().backoff_time(failing, 1)  # another request's first failure: no pause of its own
+        backoff(account).backoff_time(failing, 1)  # another request's first failure: no pause of its own
     assert second.value.message == first.value.message and "at va.agentactivity.liveperson.net" in str(first.value)
     with pytest.raises(AirbyteTracedException):
-        outage.refuse_if_down("https://va.agentactivity.liveperson.net/api/y")  # not even sent
-    outage.refuse_if_down("https://va.sentinel.liveperson.net/token")  # another host: asked
+        account.refuse_if_down("https://va.agentactivity.liveperson.net/api/y")  # not even sent
+    account.refuse_if_down("https://va.sentinel.liveperson.net/token")  # another host: asked
     refused = answer(429)
     refused.request = failing.request
-    assert backoff().backoff_time(refused, 1) is not None  # a rate limit is not an outage
-    outage.forget()
-    assert backoff().backoff_time(failing, 1) == 4.0  # a new sync: the host is asked again
+    assert backoff(account).backoff_time(refused, 1) is not None  # a rate limit is not an outage
+    assert backoff(LivePersonAccount()).backoff_time(failing, 1) == 4.0  # a new sync: the host is asked again

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
-from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime, ab_datetime_now
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import service_hosts
+from source_interval_metrics.components.account import LivePersonAccount, Token, account_of
 from source_interval_metrics.components.answer import api_message, decoded
 from source_interval_metrics.components.error_handler import ask_patiently
 
@@ -27,30 +28,30 @@ TOKEN_TIMEOUT = (15.0, 60.0)
 @dataclass
 class SentinelOAuthAuthenticator(DeclarativeOauth2Authenticator):
     """The CDK's OAuth 2.0 authenticator (client credentials, expiry, renewal after a 401), with what it does not do:
-    one token per Sentinel and client for every stream (it keeps one per stream), renewed a minute (or a tenth of its
-    life) early, asked for with a timeout and LivePerson's 5, 10 and 15 s retries (it sends none and retries for five
-    minutes), and a refusal that says what to check."""
+    one token for every stream of the sync (the verb's `LivePersonAccount`; it keeps one per stream), renewed a minute
+    (or a tenth of its life) early, asked for with a timeout and LivePerson's 5, 10 and 15 s retries (it sends none and
+    retries for five minutes), and a refusal that says what to check."""
 
-    _shared: ClassVar[dict[tuple[str, str], tuple[str, AirbyteDateTime]]] = {}  # (url, client id) -> (token, renew at)
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._own_account = LivePersonAccount()
 
-    def refresh_access_token(self) -> tuple[str, AirbyteDateTime]:
-        """The shared token when another stream has one this instance has not tried yet; else a new one."""
+    def refresh_access_token(self) -> Token:
+        """The sync's token, unless it is the one this instance has tried; else a new one."""
+        account = account_of(self.config, self._own_account)
         url = str(self.get_token_refresh_endpoint())
-        key = (url, self.get_client_id())
-        with self._shared_lock:
-            shared = self._shared.get(key)
-            if shared and shared[1] > ab_datetime_now() and shared[0] != self._token_in_use():
-                return shared
-            answer = ask_patiently(
-                "LivePerson's Sentinel", "POST", url, TOKEN_TIMEOUT, data=self.build_refresh_request_body()
-            )
-            self._shared[key] = self._token_of(answer)
-            return self._shared[key]
+        body = self.build_refresh_request_body()
+        return account.token(
+            self._token_in_use(),
+            lambda: self._token_of(
+                ask_patiently(account, "LivePerson's Sentinel", "POST", url, TOKEN_TIMEOUT, data=body)
+            ),
+        )
 
     def get_token_refresh_endpoint(self) -> str:
         """The manifest's path on the account's Sentinel host, found when the first token is asked for."""
-        return service_hosts.service_url(self.config, service_hosts.SENTINEL) + str(
+        account = account_of(self.config, self._own_account)
+        return service_hosts.service_url(self.config, service_hosts.SENTINEL, account) + str(
             super().get_token_refresh_endpoint()
         )
 
@@ -62,19 +63,13 @@ class SentinelOAuthAuthenticator(DeclarativeOauth2Authenticator):
     def token(self) -> str:
         return f"Bearer {self.get_access_token()}"
 
-    @classmethod
-    def forget(cls) -> None:
-        """For tests, which run many syncs in one process."""
-        with cls._shared_lock:
-            cls._shared.clear()
-
     def _token_in_use(self) -> str | None:
         try:
             return self.access_token
         except ValueError:  # none yet
             return None
 
-    def _token_of(self, answer: requests.Response) -> tuple[str, AirbyteDateTime]:
+    def _token_of(self, answer: requests.Response) -> Token:
         body = decoded(answer)
         if answer.status_code == 200 and body and body.get("access_token"):
             add_to_secrets(str(body["access_token"]))

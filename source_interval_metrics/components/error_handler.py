@@ -17,7 +17,7 @@ from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_interval_metrics.components import outage
+from source_interval_metrics.components.account import ACCOUNT, LivePersonAccount, account_of, host_of, is_outage
 from source_interval_metrics.components.answer import (
     api_message,
     asked_query,
@@ -135,6 +135,7 @@ class LivePersonBackoffStrategy(BackoffStrategy):
 
     def __post_init__(self, parameters: Mapping[str, Any] | None) -> None:
         self._records = str((parameters or {}).get("records", "intervals"))
+        self._own_account = LivePersonAccount()
 
     def backoff_time(
         self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
@@ -145,9 +146,7 @@ class LivePersonBackoffStrategy(BackoffStrategy):
         repeated_page = page_asked_again(answer) if answer is not None and answer.status_code == 200 else None
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
             if attempt_count > RATE_LIMIT_RETRIES:
-                self._give_up(
-                    response_or_exception, f"{RATE_LIMIT_RETRIES} retries, up to a minute apart", self._records
-                )
+                self._give_up(response_or_exception, f"{RATE_LIMIT_RETRIES} retries, up to a minute apart")
             wait = max(_retry_after(response_or_exception), min(2.0 ** (attempt_count - 1), RATE_LIMIT_CAP))
         elif repeated_page:
             if attempt_count > len(REPEAT_PAUSES):
@@ -158,21 +157,20 @@ class LivePersonBackoffStrategy(BackoffStrategy):
                 )
             wait = REPEAT_PAUSES[attempt_count - 1]
         else:
-            url = _url_of(response_or_exception)
-            if outage.is_outage(response_or_exception):
-                outage.refuse_if_down(url)  # another request has found the host down: no retries of its own
+            if is_outage(response_or_exception):  # another request may have found the host down: no retries then
+                self._account().refuse_if_down(_url_of(response_or_exception))
             if attempt_count > len(SERVER_PAUSES):
-                self._give_up(
-                    response_or_exception, f"{len(SERVER_PAUSES)} retries, {_pauses()} s apart", self._records
-                )
+                self._give_up(response_or_exception, f"{len(SERVER_PAUSES)} retries, {_pauses()} s apart")
             wait = SERVER_PAUSES[attempt_count - 1]
         # Never 0: the CDK would fall back to its own exponential backoff.
         return max(wait - CDK_EXTRA_SECOND, 0.001)
 
-    @staticmethod
-    def _give_up(answer: requests.Response | requests.RequestException | None, retries: str, records: str) -> None:
+    def _account(self) -> LivePersonAccount:
+        return account_of(self.config, self._own_account)
+
+    def _give_up(self, answer: requests.Response | requests.RequestException | None, retries: str) -> None:
         if isinstance(answer, requests.Response) and answer.status_code == 200:
-            what = f"HTTP 200 with {page_problem(decoded(answer), records)}"
+            what = f"HTTP 200 with {page_problem(decoded(answer), self._records)}"
         elif isinstance(answer, requests.Response):
             what = f"HTTP {answer.status_code}: {api_message(answer)}"
         elif isinstance(answer, requests.Timeout):
@@ -180,13 +178,13 @@ class LivePersonBackoffStrategy(BackoffStrategy):
         else:
             what = f"{type(answer).__name__}: could not connect" if answer is not None else "no answer"
         url = _url_of(answer)
-        where = f" at {outage.host_of(url)}" if url else ""
+        where = f" at {host_of(url)}" if url else ""
         said = (
             f"LivePerson{where} still failed after {retries} ({what}). Try the sync "
             "again later: it resumes from the state saved."
         )
-        if outage.is_outage(answer):
-            outage.mark_down(url, said)
+        if is_outage(answer):
+            self._account().mark_down(url, said)
         raise AirbyteTracedException(
             message=said,
             internal_message=f"Gave up after {retries}: {answer!r}",
@@ -210,11 +208,13 @@ def _retry_after(response: requests.Response) -> float:
         return 1.0
 
 
-def ask_patiently(what: str, method: str, url: str, timeout: tuple[float, float], **send: Any) -> requests.Response:
+def ask_patiently(
+    account: LivePersonAccount, what: str, method: str, url: str, timeout: tuple[float, float], **send: Any
+) -> requests.Response:
     """The answer to a request no stream sends (the Domain API, Sentinel), through the CDK's HTTP client with
     LivePerson's retry policy: 429, 5xx, timeouts and dropped connections retried as the streams' are, any other
-    answer returned to be read; when the retries run out, a transient error naming the host."""
-    backoff = LivePersonBackoffStrategy(config={}, parameters={})
+    answer returned to be read; when the retries run out, a transient error naming the host (down for `account`)."""
+    backoff = LivePersonBackoffStrategy(config={ACCOUNT: account}, parameters={})
     handler = DefaultErrorHandler(
         config={},
         parameters={},
@@ -229,5 +229,5 @@ def ask_patiently(what: str, method: str, url: str, timeout: tuple[float, float]
     client = HttpClient(
         name=what, logger=quiet, error_handler=handler, backoff_strategy=backoff, request_timeout=timeout
     )
-    outage.refuse_if_down(url)
+    account.refuse_if_down(url)
     return client.send_request(method, url, request_kwargs={}, **send)[1]

@@ -22,7 +22,7 @@ from airbyte_cdk.sources.types import StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_interval_metrics import service_hosts
-from source_interval_metrics.components import outage
+from source_interval_metrics.components.account import LivePersonAccount, account_of
 from source_interval_metrics.components.answer import api_causes, asked_query
 from source_interval_metrics.interval_grid import floor, parse, rfc3339
 
@@ -80,6 +80,7 @@ class LivePersonRequester(HttpRequester):
             request_headers=dict(self.request_headers),
             parameters=parameters,
         )
+        self._own_account = LivePersonAccount()
         super().__post_init__(parameters)
 
     def get_url_base(
@@ -89,8 +90,9 @@ class LivePersonRequester(HttpRequester):
         stream_slice: StreamSlice | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> str:
-        url = service_hosts.service_url(self.config, self.service)
-        outage.refuse_if_down(url)  # found down by another request of this sync: not asked, not retried
+        account = account_of(self.config, self._own_account)
+        url = service_hosts.service_url(self.config, self.service, account)
+        account.refuse_if_down(url)  # found down by another request of this sync: not asked, not retried
         return url
 
 
