@@ -78,8 +78,9 @@ def api_message(response: requests.Response) -> str:
     return text[:300] or response.reason or "no message"
 
 
-def api_said(response: requests.Response) -> list[str]:
-    """LivePerson's message and each of its `causes` ("fix the request according to the provided causes")."""
+def api_causes(response: requests.Response) -> str:
+    """LivePerson's message and each of its `causes` ("fix the request according to the provided causes"), on one
+    line."""
     causes = (decoded(response) or {}).get("causes")
     parts = [api_message(response)]
     for cause in causes if isinstance(causes, list) else [causes]:
@@ -87,12 +88,7 @@ def api_said(response: requests.Response) -> list[str]:
             parts.append(" ".join(str(value) for value in cause.values() if isinstance(value, str | int)))
         elif isinstance(cause, str):
             parts.append(cause)
-    return parts
-
-
-def api_causes(response: requests.Response) -> str:
-    """LivePerson's message and its causes, on one line."""
-    return " ".join(" ".join(api_said(response)).split())
+    return " ".join(" ".join(parts).split())
 
 
 def page_problem(body: Mapping[str, Any] | None, records: str = "intervals") -> str | None:
