@@ -72,9 +72,9 @@ def compare(old: Path, ref: str, runs: int, folder: Path) -> None:
     with simulator_process({}) as simulator:
         work = commands(folder, simulator.url)
         results: dict[tuple[str, str], list[Run]] = {(label, tree): [] for label in work for tree in trees}
-        for _ in range(runs):
+        for run in range(runs):
             for label, command in work.items():
-                for tree, path in trees.items():
+                for tree, path in list(trees.items())[:: 1 if run % 2 else -1]:  # each first in turn
                     os.environ["PYTHONPATH"] = path
                     results[(label, tree)].append(measure(command, simulator))
             print(".", end="", flush=True)

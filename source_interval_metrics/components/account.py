@@ -21,6 +21,8 @@ Token = tuple[str, AirbyteDateTime]  # the access token, and when to renew it
 
 
 class LivePersonAccount:
+    """The hosts, the token and the hosts found down of one check or sync, each behind its own lock."""
+
     def __init__(self) -> None:
         self._hosts: dict[str, tuple[float, str]] = {}  # service -> (when asked, base URL)
         self._token: Token | None = None
