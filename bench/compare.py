@@ -3,7 +3,8 @@
 python -m bench.compare REF [--runs N]     (make bench-compare REF=...)
 
 REF is checked out in a temporary git worktree; each command runs the installed console script with that tree, or
-this one, first on PYTHONPATH. Prints the medians of wall time, CPU time and peak RSS of each, and new over old.
+this one, first on PYTHONPATH. Prints the medians of wall time, CPU time and peak RSS of each, and the median of each
+run's new over old (runs alternate, so each pair shares the machine's state).
 """
 
 from __future__ import annotations
@@ -78,13 +79,20 @@ def compare(old: Path, ref: str, runs: int, folder: Path) -> None:
                     os.environ["PYTHONPATH"] = path
                     results[(label, tree)].append(measure(command, simulator))
             print(".", end="", flush=True)
-    print(f"\n{'':16} {'wall s':>17} {'cpu s':>17} {'peak MB':>17}   medians of {runs}: {ref} -> working tree")
+    print(f"\n{'':16} {'wall s':>17} {'cpu s':>17} {'peak MB':>17}   {'wall x spread':>13}   medians of {runs}")
     for label in work:
         cells = []
         for field in ("wall", "cpu", "rss_mb"):
-            before, after = (statistics.median(getattr(run, field) for run in results[(label, t)]) for t in trees)
-            cells.append(f"{before:6.2f} {after:6.2f} {after / before:4.2f}x")
-        print(f"{label:16} {'  '.join(cells)}")
+            old_runs, new_runs = ([getattr(run, field) for run in results[(label, t)]] for t in trees)
+            # Each run's new over old, paired in time: a slow spell of the machine touches both sides of a pair.
+            ratios = [after / before for before, after in zip(old_runs, new_runs, strict=True)]
+            before, after = statistics.median(old_runs), statistics.median(new_runs)
+            cells.append(f"{before:6.2f} {after:6.2f} {statistics.median(ratios):4.2f}x")
+            if field == "wall":
+                quartiles = statistics.quantiles(ratios, n=4) if runs > 1 else [ratios[0]] * 3
+                spread = f"{quartiles[0]:.2f}-{quartiles[2]:.2f}"
+        print(f"{label:16} {'  '.join(cells)}   {spread:>13}")
+    print(f"{ref} -> working tree; x: the median of each run's new over old; spread: the middle half of those")
 
 
 if __name__ == "__main__":
